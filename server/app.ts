@@ -1,0 +1,90 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Config } from './config/config.js';
+import { accountRoutes } from './http/account.js';
+import { authorizeRoutes } from './http/authorize.js';
+import { healthRoutes } from './http/health.js';
+import { logoutRoutes } from './http/logout.js';
+import { registrationMetadata, registrationRoutes } from './http/registration.js';
+import { ClientRegistration } from './oauth/clients/registration.js';
+import { accessLog } from './http/middleware/access-log.js';
+import { errorHandler } from './http/middleware/error-handler.js';
+import { requestId } from './http/middleware/request-id.js';
+import { securityHeaders } from './http/middleware/security-headers.js';
+import { tokenManagementRoutes } from './http/token-management.js';
+import { tokenRoutes } from './http/token.js';
+import { userinfoRoutes } from './http/userinfo.js';
+import { wellKnownRoutes } from './http/well-known.js';
+import type { KeyRing } from './keys/key-ring.js';
+import type { Logger } from './logger.js';
+import type { Interactions } from './oauth/interactions.js';
+import { buildMetadata, coreMetadata, oauthMetadata } from './oauth/metadata.js';
+import type { TokenService } from './oauth/token-service.js';
+import type { DecisionLog } from './policy/decision-log.js';
+import type { PolicyEngine } from './policy/engine.js';
+import type { Logins } from './sessions/logins.js';
+import type { Sessions } from './sessions/sessions.js';
+import type { Store } from './store/port.js';
+import type { Accounts } from './store/repositories/accounts.js';
+import type { ClientDocument, Clients } from './store/repositories/clients.js';
+import type { Grants } from './store/repositories/grants.js';
+import type { Tokens } from './store/repositories/tokens.js';
+import type { Views } from './views/render.js';
+
+/** Everything a request handler may use, built once at start-up (server/runtime.ts). */
+export interface Services {
+  config: Config & { issuer: string };
+  logger: Logger;
+  store: Store;
+  policy: PolicyEngine;
+  decisions: DecisionLog;
+  keys: KeyRing;
+  accounts: Accounts;
+  clients: Clients;
+  grants: Grants;
+  tokens: Tokens;
+  sessions: Sessions;
+  interactions: Interactions;
+  logins: Logins;
+  tokenService: TokenService;
+  views: Views;
+  authenticateClient(request: { authorization?: string; body: Record<string, unknown> }): Promise<ClientDocument>;
+}
+
+const BODY_LIMIT = '64kb';
+
+export function createApp(services: Services): Koa {
+  const app = new Koa({ proxy: false });
+  app.silent = true;
+  const https = services.config.issuer.startsWith('https://');
+  const metadata = buildMetadata(services.config.issuer, [coreMetadata, oauthMetadata, registrationMetadata]);
+  const router = new Router();
+  healthRoutes(router, services);
+  wellKnownRoutes(router, { metadata, keys: services.keys });
+  authorizeRoutes(router, services);
+  tokenRoutes(router, services);
+  registrationRoutes(router, { registration: new ClientRegistration({ clients: services.clients, config: services.config }), config: services.config });
+  tokenManagementRoutes(router, services);
+  userinfoRoutes(router, services);
+  logoutRoutes(router, services);
+  accountRoutes(router, services);
+  router.get('/static/assent.css', (ctx) => {
+    ctx.type = 'text/css';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = services.views.stylesheet;
+  });
+
+  app.use(requestId());
+  app.use(accessLog(services.logger));
+  app.use(securityHeaders({ https }));
+  app.use(errorHandler(services.logger));
+  app.use(async (ctx, next) => {
+    ctx.cookies.secure = https;
+    await next();
+  });
+  app.use(bodyParser({ enableTypes: ['json', 'form'], jsonLimit: BODY_LIMIT, formLimit: BODY_LIMIT, encoding: 'utf-8' }));
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface Config {
+  /** Absent: the server's own bound URL (http://localhost:<port>). */
+  issuer?: string;
+  port: number;
+  host?: string;
+  dataDir: string;
+  mongodbUri?: string;
+  mongodbDb: string;
+  keySecret?: string;
+  demoPassword?: string;
+  logLevel: LogLevel;
+  policyBundle: string;
+  accessTokenTtl: number;
+  idTokenTtl: number;
+  refreshTokenTtl: number;
+  keyCacheSeconds: number;
+  registrationAccessPolicy: 'open' | 'token';
+  initialAccessToken?: string;
+  allowInsecureRedirects?: boolean;
+}
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Each configuration key, the environment variable that sets it, and how its text is read. */
+const ENVIRONMENT: { key: keyof Config; env: string; kind: 'string' | 'integer' | 'boolean' }[] = [
+  { key: 'issuer', env: 'ASSENT_ISSUER', kind: 'string' },
+  { key: 'port', env: 'ASSENT_PORT', kind: 'integer' },
+  { key: 'host', env: 'ASSENT_HOST', kind: 'string' },
+  { key: 'dataDir', env: 'ASSENT_DATA_DIR', kind: 'string' },
+  { key: 'mongodbUri', env: 'ASSENT_MONGODB_URI', kind: 'string' },
+  { key: 'mongodbDb', env: 'ASSENT_MONGODB_DB', kind: 'string' },
+  { key: 'keySecret', env: 'ASSENT_KEY_SECRET', kind: 'string' },
+  { key: 'demoPassword', env: 'ASSENT_DEMO_PASSWORD', kind: 'string' },
+  { key: 'logLevel', env: 'ASSENT_LOG_LEVEL', kind: 'string' },
+  { key: 'policyBundle', env: 'ASSENT_POLICY_BUNDLE', kind: 'string' },
+  { key: 'accessTokenTtl', env: 'ASSENT_ACCESS_TOKEN_TTL', kind: 'integer' },
+  { key: 'idTokenTtl', env: 'ASSENT_ID_TOKEN_TTL', kind: 'integer' },
+  { key: 'refreshTokenTtl', env: 'ASSENT_REFRESH_TOKEN_TTL', kind: 'integer' },
+  { key: 'keyCacheSeconds', env: 'ASSENT_KEY_CACHE_SECONDS', kind: 'integer' },
+  { key: 'registrationAccessPolicy', env: 'ASSENT_REGISTRATION', kind: 'string' },
+  { key: 'initialAccessToken', env: 'ASSENT_INITIAL_ACCESS_TOKEN', kind: 'string' },
+  { key: 'allowInsecureRedirects', env: 'ASSENT_ALLOW_INSECURE_REDIRECTS', kind: 'boolean' },
+];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const DEFAULT_PORT = 4000;
+
+/**
+ * Reads the configuration from the JSON file named by ASSENT_CONFIG (if any) and the ASSENT_*
+ * environment variables (which win), fills defaults and validates the result against
+ * schemas/config.schema.json. Throws ConfigError naming the offending key.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const fromFile = env.ASSENT_CONFIG ? readConfigFile(env.ASSENT_CONFIG) : {};
+  const fromEnv: Record<string, unknown> = {};
+  for (const { key, env: name, kind } of ENVIRONMENT) {
+    const text = env[name];
+    if (text === undefined || text === '') continue;
+    fromEnv[key] = parseText(text, kind);
+  }
+  const merged: Record<string, unknown> = { ...fromFile, ...fromEnv };
+  const candidate = {
+    port: DEFAULT_PORT,
+    dataDir: './data',
+    mongodbDb: 'assent',
+    logLevel: 'info',
+    policyBundle: path.join(projectRoot, 'policies/build/policy.wasm'),
+    accessTokenTtl: 300,
+    idTokenTtl: 3600,
+    refreshTokenTtl: 30 * 86400,
+    keyCacheSeconds: 60,
+    registrationAccessPolicy: 'open',
+    ...merged,
+  };
+  const validate = validator();
+  if (!validate(candidate)) throw new ConfigError(describe(validate.errors ?? []));
+  const config = candidate as Config;
+  if (config.registrationAccessPolicy === 'token' && !config.initialAccessToken) {
+    throw new ConfigError('ASSENT_INITIAL_ACCESS_TOKEN (initialAccessToken): required when ASSENT_REGISTRATION is token');
+  }
+  if (config.mongodbUri && !config.keySecret) {
+    throw new ConfigError('ASSENT_KEY_SECRET (keySecret): required when ASSENT_MONGODB_URI is set');
+  }
+  return { ...config, dataDir: path.resolve(config.dataDir) };
+}
+
+/** Environment text as the type the schema expects; text that does not fit stays text, so the schema names the problem. */
+function parseText(text: string, kind: 'string' | 'integer' | 'boolean'): unknown {
+  if (kind === 'integer' && /^-?\d+$/.test(text)) return Number(text);
+  if (kind === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
+  return text;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`ASSENT_CONFIG: cannot read ${file}: ${(err as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`ASSENT_CONFIG: ${file} must hold a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+let compiled: ReturnType<Ajv2020['compile']> | undefined;
+function validator() {
+  if (!compiled) {
+    const schema = JSON.parse(readFileSync(path.join(projectRoot, 'schemas/config.schema.json'), 'utf8'));
+    compiled = new Ajv2020({ allErrors: true, strict: true }).compile(schema);
+  }
+  return compiled;
+}
+
+function describe(errors: ErrorObject[]): string {
+  return errors
+    .map((e) => {
+      const key = e.instancePath.slice(1) || (e.params as { additionalProperty?: string }).additionalProperty || '';
+      const env = ENVIRONMENT.find((x) => x.key === key)?.env;
+      const label = env ? `${env} (${key})` : key;
+      return `${label}: ${e.keyword === 'additionalProperties' ? 'unknown configuration key' : e.message}`;
+    })
+    .join('; ');
+}

@@ -1,0 +1,77 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Services } from '../app.js';
+import { generateSecret } from '../crypto/secrets.js';
+import { normalizeEmail } from '../store/repositories/accounts.js';
+import { Grants } from '../store/repositories/grants.js';
+import { checkCsrf, formOf, renderPage } from './pages.js';
+
+const LOGIN_CSRF_COOKIE = 'assent_login_csrf';
+
+/** The patient's own pages: sign in, connected apps with revoke, and "revoke everything". */
+export function accountRoutes(router: Router, services: Services): void {
+  const { views } = services;
+
+  const loginForm = (ctx: Context, error?: string, email?: string, status = 200) => {
+    const csrf = generateSecret();
+    ctx.cookies.set(LOGIN_CSRF_COOKIE, csrf, { httpOnly: true, sameSite: 'strict', path: '/login', overwrite: true });
+    renderPage(ctx, views, 'login', 'Sign in', { action: '/login', csrf, error, email }, status);
+  };
+
+  router.get('/login', (ctx) => loginForm(ctx));
+  router.post('/login', async (ctx) => {
+    const form = formOf(ctx);
+    checkCsrf(form.csrf, ctx.cookies.get(LOGIN_CSRF_COOKIE) ?? generateSecret());
+    const email = normalizeEmail(typeof form.email === 'string' ? form.email : '');
+    const outcome = await services.logins.attempt(ctx.ip, email, typeof form.password === 'string' ? form.password : '');
+    if (!outcome.ok) return loginForm(ctx, outcome.message, email, outcome.status);
+    await services.sessions.start(ctx, outcome.accountId);
+    ctx.status = 303;
+    ctx.redirect('/account');
+  });
+
+  router.get('/account', async (ctx) => {
+    const session = await services.sessions.current(ctx);
+    if (!session) return ctx.redirect('/login');
+    const account = await services.accounts.byId(session.accountId);
+    const grants = await services.grants.forAccount(session.accountId);
+    const apps = await Promise.all(
+      grants.map(async (g) => {
+        const client = await services.clients.byId(g.clientId);
+        return { clientId: g.clientId, name: client?.metadata.client_name ?? g.clientId, scopes: g.scopes.join(', '), since: g.createdAt.toISOString().slice(0, 10) };
+      }),
+    );
+    renderPage(ctx, views, 'account', 'Your account', { email: account?.email, apps, csrf: session.csrf });
+  });
+
+  /** Runs a POSTed account action for the signed-in user, CSRF-checked, then shows the account page again. */
+  const action = (run: (ctx: Context, accountId: string, form: Record<string, unknown>) => Promise<string>) => async (ctx: Context) => {
+    const session = await services.sessions.current(ctx);
+    if (!session) return ctx.redirect('/login');
+    const form = formOf(ctx);
+    checkCsrf(form.csrf, session.csrf);
+    ctx.status = 303;
+    ctx.redirect(await run(ctx, session.accountId, form));
+  };
+
+  router.post('/account/apps/revoke', action(async (_ctx, accountId, form) => {
+    const clientId = typeof form.client_id === 'string' ? form.client_id : '';
+    const grantId = Grants.idFor(accountId, clientId);
+    await services.tokens.revoke({ grantId });
+    await services.grants.remove({ _id: grantId });
+    return '/account';
+  }));
+
+  router.post('/account/revoke-all', action(async (ctx, accountId) => {
+    await services.tokens.revoke({ accountId });
+    await services.grants.remove({ accountId });
+    await services.sessions.endAllFor(accountId);
+    await services.sessions.end(ctx);
+    return '/login';
+  }));
+
+  router.post('/account/logout', action(async (ctx) => {
+    await services.sessions.end(ctx);
+    return '/login';
+  }));
+}

@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import { generateSecret, hashSecret } from '../crypto/secrets.js';
+import type { Grants } from '../store/repositories/grants.js';
+import type { Tokens } from '../store/repositories/tokens.js';
+import { redirectWith, type AuthorizationRequest } from './authorization-request.js';
+
+const CODE_LIFETIME_SECONDS = 60;
+
+/**
+ * Ends a successful authorization: remembers what the user allowed this client and sends the
+ * client a single-use code bound to the redirect URI, the PKCE challenge and the nonce.
+ */
+export async function issueAuthorizationCode(
+  deps: { grants: Grants; tokens: Tokens; issuer: string },
+  request: AuthorizationRequest,
+  login: { accountId: string; authTime: number },
+  scopes: string[],
+): Promise<string> {
+  const grantId = await deps.grants.remember(login.accountId, request.clientId, scopes);
+  const code = generateSecret();
+  await deps.tokens.codes.insert({
+    _id: hashSecret(code),
+    codeId: randomUUID(),
+    clientId: request.clientId,
+    accountId: login.accountId,
+    grantId,
+    redirectUri: request.redirectUri,
+    scopes,
+    codeChallenge: request.codeChallenge,
+    authTime: login.authTime,
+    ...(request.nonce !== undefined ? { nonce: request.nonce } : {}),
+    ...(request.resource !== undefined ? { resource: request.resource } : {}),
+    expiresAt: new Date(Date.now() + CODE_LIFETIME_SECONDS * 1000),
+  });
+  return redirectWith(request.redirectUri, deps.issuer, { code, state: request.state });
+}
+
+export function authorizationError(issuer: string, redirectUri: string, code: string, description: string, state: string | undefined) {
+  return redirectWith(redirectUri, issuer, { error: code, error_description: description, state });
+}

@@ -1,0 +1,244 @@
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { secretMatches } from '../../crypto/secrets.js';
+import { invalidRequest, ProtocolError } from '../../http/errors.js';
+import { readParams } from '../../http/params.js';
+import { FailureCounter } from '../../sessions/failure-counter.js';
+import type { Store } from '../../store/port.js';
+import type { ClientDocument, Clients, TokenEndpointAuthMethod } from '../../store/repositories/clients.js';
+
+/** Token endpoint client authentication methods, in the order discovery lists them. */
+export const CLIENT_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
+
+/** Algorithms a private_key_jwt assertion may use: asymmetric only, so never `none` or HS*. */
+export const ASSERTION_ALGORITHMS = ['ES256', 'ES384', 'RS256', 'RS384', 'PS256', 'EdDSA'];
+
+export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/**
+ * Throttling of guessable credentials, per client_id in the store (so across processes): past
+ * `freeAttempts` failed authentications of a client using a client secret within the window,
+ * the client is locked for a wait that doubles with each further failure (1 s, 2 s, 4 s, … up to
+ * the window). While locked every authentication of it is refused with 429 invalid_client and
+ * Retry-After, even with the right secret. The lock is a field of the client document, so the
+ * success path reads nothing more than the client. Clients without a secret (none,
+ * private_key_jwt) have nothing to guess and are never locked, so nobody can lock them out.
+ */
+export const CLIENT_AUTH_THROTTLE = { windowSeconds: 300, freeAttempts: 10 };
+
+/** Tolerated clock difference between the client and us for assertion times. */
+const CLOCK_SKEW_SECONDS = 30;
+/** How far ahead an assertion's exp may be: assertions are for one request, not to be kept. */
+const MAX_ASSERTION_LIFETIME_SECONDS = 300;
+const MAX_JTI_LENGTH = 256;
+
+export function usesClientSecret(method: TokenEndpointAuthMethod): boolean {
+  return method === 'client_secret_basic' || method === 'client_secret_post';
+}
+
+export interface ClientAuthenticationDeps {
+  clients: Clients;
+  failures: FailureCounter;
+  keySets: ClientKeySets;
+  issuer: string;
+  now?: () => Date;
+}
+
+export interface ClientAuthenticationRequest {
+  /** The Authorization header, if any. */
+  authorization?: string;
+  /** The parsed form body. */
+  body: Record<string, unknown>;
+}
+
+/** `authenticateClient` bound to its dependencies, as the endpoints call it. */
+export async function clientAuthenticator(store: Store, clients: Clients, config: { issuer: string }) {
+  const deps: ClientAuthenticationDeps = {
+    clients,
+    failures: await FailureCounter.open(store, 'client_auth_failures', CLIENT_AUTH_THROTTLE),
+    keySets: new ClientKeySets(),
+    issuer: config.issuer,
+  };
+  return (request: ClientAuthenticationRequest) => authenticateClient(request, deps);
+}
+
+type Credentials =
+  | { method: 'client_secret_basic' | 'client_secret_post'; clientId: string; secret: string }
+  | { method: 'private_key_jwt'; clientId: string; assertion: string }
+  | { method: 'none'; clientId: string };
+
+/**
+ * Authenticates the client at the token, introspection and revocation endpoints (RFC 6749 §2.3,
+ * RFC 7523 §2.2) with exactly one method, which must be the one it registered. Failures are 401
+ * invalid_client; malformed requests (two methods at once, repeated parameters) invalid_request.
+ */
+export async function authenticateClient(request: ClientAuthenticationRequest, deps: ClientAuthenticationDeps): Promise<ClientDocument> {
+  const basicAttempted = Boolean(request.authorization);
+  const fail = (description: string) =>
+    new ProtocolError(401, 'invalid_client', description, basicAttempted ? { 'WWW-Authenticate': 'Basic realm="assent"' } : {});
+  const credentials = presentedCredentials(request, fail);
+  const client = await deps.clients.byId(credentials.clientId);
+  if (!client) throw fail('unknown client');
+  const now = deps.now?.() ?? new Date();
+  if (client.authLockedUntil && client.authLockedUntil > now) {
+    const retryAfter = Math.ceil((client.authLockedUntil.getTime() - now.getTime()) / 1000);
+    throw new ProtocolError(429, 'invalid_client', 'too many failed authentications of this client; retry later', { 'Retry-After': String(retryAfter) });
+  }
+  try {
+    await verifyCredentials(credentials, client, deps, now, fail);
+  } catch (err) {
+    if (err instanceof ProtocolError && err.status === 401) await recordFailure(client, deps, now);
+    throw err;
+  }
+  return client;
+}
+
+/** Which method the request uses, and its credentials; no store access. */
+function presentedCredentials(request: ClientAuthenticationRequest, fail: (description: string) => ProtocolError): Credentials {
+  const params = readParams(request.body, ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type']);
+  const usesAssertion = params.client_assertion !== undefined || params.client_assertion_type !== undefined;
+  const methods = [Boolean(request.authorization), params.client_secret !== undefined, usesAssertion].filter(Boolean).length;
+  if (methods > 1) throw invalidRequest('use exactly one client authentication method');
+
+  if (request.authorization) {
+    const basic = parseBasic(request.authorization);
+    if (!basic) throw fail('malformed Basic authorization header');
+    if (params.client_id !== undefined && params.client_id !== basic.clientId) throw invalidRequest('client_id does not match the authorization header');
+    return { method: 'client_secret_basic', ...basic };
+  }
+  if (usesAssertion) {
+    if (params.client_assertion_type !== JWT_BEARER_ASSERTION) throw fail(`client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
+    if (params.client_assertion === undefined) throw fail('client_assertion is missing');
+    const clientId = assertedClientId(params.client_assertion);
+    if (!clientId) throw fail('client_assertion is not a JWT with a sub claim');
+    if (params.client_id !== undefined && params.client_id !== clientId) throw invalidRequest('client_id does not match the client assertion');
+    return { method: 'private_key_jwt', clientId, assertion: params.client_assertion };
+  }
+  if (params.client_id === undefined) throw fail('client authentication is required');
+  if (params.client_secret !== undefined) return { method: 'client_secret_post', clientId: params.client_id, secret: params.client_secret };
+  return { method: 'none', clientId: params.client_id };
+}
+
+/** RFC 6749 §2.3.1: base64 of `form-urlencoded(client_id):form-urlencoded(client_secret)`. */
+function parseBasic(header: string): { clientId: string; secret: string } | undefined {
+  const match = /^Basic +([A-Za-z0-9+/]+={0,2})$/i.exec(header);
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  try {
+    const [clientId, secret] = [decoded.slice(0, colon), decoded.slice(colon + 1)].map((part) => decodeURIComponent(part.replace(/\+/g, ' ')));
+    return clientId && secret ? { clientId, secret } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The unverified `sub` of an assertion: only to find the client whose keys will verify it. */
+function assertedClientId(assertion: string): string | undefined {
+  try {
+    const { sub } = decodeJwt(assertion);
+    return typeof sub === 'string' && sub ? sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function verifyCredentials(
+  credentials: Credentials,
+  client: ClientDocument,
+  deps: ClientAuthenticationDeps,
+  now: Date,
+  fail: (description: string) => ProtocolError,
+): Promise<void> {
+  const registered = client.metadata.token_endpoint_auth_method;
+  if (credentials.method !== registered) throw fail(`client is registered for ${registered}, not ${credentials.method}`);
+  switch (credentials.method) {
+    case 'client_secret_basic':
+    case 'client_secret_post':
+      if (!client.secretHash || !secretMatches(credentials.secret, client.secretHash)) throw fail('client authentication failed');
+      return;
+    case 'private_key_jwt':
+      return verifyAssertion(credentials.assertion, client, deps, now, fail);
+    case 'none':
+      return;
+  }
+}
+
+/**
+ * RFC 7523 §3: signed by a registered key with an allowed algorithm, iss = sub = client_id, aud
+ * this issuer or its token endpoint, exp required; and beyond it: at most five minutes long and
+ * single use (jti recorded until exp, across processes).
+ */
+async function verifyAssertion(
+  assertion: string,
+  client: ClientDocument,
+  deps: ClientAuthenticationDeps,
+  now: Date,
+  fail: (description: string) => ProtocolError,
+): Promise<void> {
+  const pinned = client.metadata.token_endpoint_auth_signing_alg;
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(assertion, deps.keySets.forClient(client), {
+      algorithms: pinned ? [pinned] : ASSERTION_ALGORITHMS,
+      issuer: client._id,
+      subject: client._id,
+      audience: [deps.issuer, `${deps.issuer}/token`],
+      requiredClaims: ['exp', 'jti'],
+      clockTolerance: CLOCK_SKEW_SECONDS,
+      currentDate: now,
+    }));
+  } catch (err) {
+    throw fail(assertionProblem(err));
+  }
+  const exp = payload.exp!;
+  if (exp > now.getTime() / 1000 + MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
+    throw fail(`client assertion exp must be at most ${MAX_ASSERTION_LIFETIME_SECONDS} seconds ahead`);
+  }
+  const { jti } = payload;
+  if (typeof jti !== 'string' || !jti || jti.length > MAX_JTI_LENGTH) throw fail('client assertion jti must be a short string');
+  const expiresAt = new Date((exp + CLOCK_SKEW_SECONDS) * 1000);
+  if (!(await deps.clients.useAssertionId(client._id, jti, expiresAt))) throw fail('client assertion jti was already used');
+}
+
+function assertionProblem(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'client assertion has expired';
+  if (err instanceof errors.JWTClaimValidationFailed) return `client assertion ${err.claim} claim is invalid: ${err.reason}`;
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'client assertion algorithm is not allowed';
+  if (err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWKSNoMatchingKey) return 'client assertion signature does not verify with the registered keys';
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || !(err instanceof errors.JOSEError)) return 'client keys could not be loaded';
+  return 'client assertion is malformed';
+}
+
+/** Counts a failure of a secret-using client and locks it for the wait the count calls for. */
+async function recordFailure(client: ClientDocument, deps: ClientAuthenticationDeps, now: Date): Promise<void> {
+  if (!usesClientSecret(client.metadata.token_endpoint_auth_method)) return;
+  await deps.failures.record(client._id, now.getTime());
+  const { retryAfter } = await deps.failures.check(client._id, now.getTime());
+  if (retryAfter > 0) await deps.clients.lockAuthentication(client._id, new Date(now.getTime() + retryAfter * 1000));
+}
+
+const MAX_REMOTE_KEY_SETS = 1000;
+
+/**
+ * The verification keys of private_key_jwt clients: `jwks` by value, or `jwks_uri` through one
+ * cached remote set per client and URI (jose refetches on an unknown `kid`, with a cooldown).
+ */
+export class ClientKeySets {
+  private readonly remote = new Map<string, JWTVerifyGetKey>();
+
+  /** Throws when the client registered no keys (registration requires them for private_key_jwt). */
+  forClient(client: ClientDocument): JWTVerifyGetKey {
+    const { jwks, jwks_uri: uri } = client.metadata;
+    if (jwks) return createLocalJWKSet(jwks);
+    if (!uri) throw new errors.JWKSInvalid('client has no registered keys');
+    const key = `${client._id} ${uri}`;
+    let set = this.remote.get(key);
+    if (!set) {
+      if (this.remote.size >= MAX_REMOTE_KEY_SETS) this.remote.delete(this.remote.keys().next().value!);
+      set = createRemoteJWKSet(new URL(uri));
+      this.remote.set(key, set);
+    }
+    return set;
+  }
+}

@@ -1,0 +1,33 @@
+import type { ConsentOutput } from '../policy/entrypoints.js';
+import type { PolicyEngine } from '../policy/engine.js';
+import type { DecisionLog } from '../policy/decision-log.js';
+import type { ClientDocument } from '../store/repositories/clients.js';
+import type { Grants } from '../store/repositories/grants.js';
+import { DEFAULT_CLIENT_SCOPES, KNOWN_SCOPES } from './scopes.js';
+
+export function allowedScopes(client: ClientDocument): string[] {
+  return client.metadata.scope ? client.metadata.scope.split(' ').filter(Boolean) : DEFAULT_CLIENT_SCOPES;
+}
+
+/**
+ * Asks the `consent` policy which of the requested scopes are granted already, which to ask the
+ * user about, which are mandatory and which are denied, and records the decision.
+ */
+export async function decideConsent(
+  deps: { policy: PolicyEngine; decisions: DecisionLog; grants: Grants },
+  client: ClientDocument,
+  accountId: string,
+  requestedScopes: string[],
+): Promise<ConsentOutput> {
+  const priorGrants = await deps.grants.forAccount(accountId);
+  const { result, record } = deps.policy.decide('consent', {
+    now: new Date().toISOString(),
+    client: { client_id: client._id, allowed_scopes: allowedScopes(client) },
+    user: { sub: accountId },
+    requested_scopes: requestedScopes,
+    known_scopes: KNOWN_SCOPES,
+    prior_grants: priorGrants.map((g) => ({ client_id: g.clientId, scopes: g.scopes, granted_at: g.updatedAt.toISOString() })),
+  });
+  await deps.decisions.record(record);
+  return result;
+}

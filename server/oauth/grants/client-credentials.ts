@@ -1,0 +1,32 @@
+import { ProtocolError } from '../../http/errors.js';
+import { readParams, splitList } from '../../http/params.js';
+import { allowedScopes } from '../consent.js';
+import { KNOWN_SCOPES } from '../scopes.js';
+import { invalidScope, type GrantHandler } from './types.js';
+
+/**
+ * RFC 6749 §4.4: a confidential client acting for itself. Which of the requested scopes it gets is
+ * the `consent` policy's answer for a request with no user (nothing can be asked, so only what the
+ * policy grants outright is issued).
+ */
+export const clientCredentialsGrant: GrantHandler = async (services, client, body) => {
+  if (client.metadata.token_endpoint_auth_method === 'none') throw new ProtocolError(400, 'unauthorized_client', 'public clients cannot use client_credentials');
+  const params = readParams(body, ['scope', 'resource'] as const);
+  const requested = params.scope ? splitList(params.scope) : allowedScopes(client);
+  const { result, record } = services.policy.decide('consent', {
+    now: new Date().toISOString(),
+    client: { client_id: client._id, allowed_scopes: allowedScopes(client) },
+    requested_scopes: requested,
+    known_scopes: KNOWN_SCOPES,
+    prior_grants: [],
+  });
+  await services.decisions.record(record);
+  if (result.granted.length === 0) throw invalidScope(`none of the requested scopes can be granted: ${result.denied.map((d) => `${d.scope} (${d.reason})`).join(', ')}`);
+  const access = await services.tokenService.issueAccessToken({
+    clientId: client._id,
+    subject: client._id,
+    scopes: result.granted,
+    ...(params.resource ? { audience: params.resource } : {}),
+  });
+  return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, scope: result.granted.join(' ') };
+};

@@ -1,0 +1,18 @@
+import type { Services } from '../../app.js';
+import { ProtocolError } from '../../http/errors.js';
+import type { ClientDocument } from '../../store/repositories/clients.js';
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  id_token?: string;
+  refresh_token?: string;
+}
+
+/** A grant type handler of the token endpoint: the client is already authenticated. */
+export type GrantHandler = (services: Services, client: ClientDocument, params: Record<string, unknown>) => Promise<TokenResponse>;
+
+export const invalidGrant = (description: string) => new ProtocolError(400, 'invalid_grant', description);
+export const invalidScope = (description: string) => new ProtocolError(400, 'invalid_scope', description);

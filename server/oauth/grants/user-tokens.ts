@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import type { Services } from '../../app.js';
+import type { ClientDocument } from '../../store/repositories/clients.js';
+import type { TokenResponse } from './types.js';
+import { invalidGrant } from './types.js';
+
+export interface UserTokenRequest {
+  client: ClientDocument;
+  accountId: string;
+  grantId: string;
+  scopes: string[];
+  authTime: number;
+  codeId?: string;
+  /** Continue this refresh token family instead of starting one. */
+  familyId?: string;
+  nonce?: string;
+  resource?: string;
+  /** The scopes the refresh token carries (on refresh: the original ones, even when the access token is narrowed). */
+  refreshScopes?: string[];
+}
+
+/**
+ * The tokens a user-delegated grant ends in: a JWT access token; an ID token when `openid` was
+ * granted; a refresh token when `offline_access` was granted and the client may refresh.
+ */
+export async function issueUserTokens(services: Services, request: UserTokenRequest): Promise<TokenResponse> {
+  const { client, accountId, grantId, scopes, authTime } = request;
+  const account = await services.accounts.byId(accountId);
+  if (!account || !(await services.grants.byId(grantId))) throw invalidGrant('the grant behind this request was revoked');
+  const refreshScopes = request.refreshScopes ?? scopes;
+  const refreshable = refreshScopes.includes('offline_access') && client.metadata.grant_types.includes('refresh_token');
+  const familyId = refreshable ? (request.familyId ?? randomUUID()) : undefined;
+  const lineage = { clientId: client._id, accountId, grantId, codeId: request.codeId, familyId };
+  const access = await services.tokenService.issueAccessToken({
+    ...lineage,
+    subject: accountId,
+    scopes,
+    authTime,
+    ...(request.resource ? { audience: request.resource } : {}),
+  });
+  const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, scope: scopes.join(' ') };
+  if (scopes.includes('openid')) {
+    response.id_token = await services.tokenService.issueIdToken({ account, clientId: client._id, scopes, authTime, nonce: request.nonce, accessToken: access.token });
+  }
+  if (familyId) {
+    response.refresh_token = await services.tokenService.issueRefreshToken({ ...lineage, familyId, scopes: refreshScopes, authTime, resource: request.resource });
+  }
+  return response;
+}

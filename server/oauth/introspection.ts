@@ -1,0 +1,43 @@
+import type { Services } from '../app.js';
+import { hashSecret } from '../crypto/secrets.js';
+import type { ClientDocument } from '../store/repositories/clients.js';
+
+type Introspected = Record<string, unknown> & { active: boolean };
+
+/**
+ * RFC 7662: what a token is, for a client allowed to know. Expired, revoked, unknown tokens and
+ * tokens the `introspection` policy does not let this caller see are all just `active: false`.
+ */
+export async function introspect(services: Services, caller: ClientDocument, token: string): Promise<Introspected> {
+  const details = (await accessTokenDetails(services, token)) ?? (await refreshTokenDetails(services, token));
+  if (!details) return { active: false };
+  const { result, record } = services.policy.decide('introspection', {
+    caller: { client_id: caller._id },
+    token: { client_id: String(details.client_id), aud: ([] as unknown[]).concat(details.aud ?? []).map(String), token_type: details.token_type === 'refresh_token' ? 'refresh_token' : 'Bearer' },
+  });
+  await services.decisions.record(record);
+  return result.visible ? details : { active: false };
+}
+
+async function accessTokenDetails(services: Services, token: string): Promise<Introspected | undefined> {
+  const payload = await services.tokenService.verifyAccessToken(token);
+  if (!payload) return undefined;
+  const { iss, sub, aud, exp, iat, jti, client_id, scope, auth_time } = payload;
+  return { active: true, token_type: 'Bearer', iss, sub, aud, exp, iat, jti, client_id, scope, ...(auth_time ? { auth_time } : {}) };
+}
+
+async function refreshTokenDetails(services: Services, token: string): Promise<Introspected | undefined> {
+  const doc = await services.tokens.refreshTokens.findOne({ _id: hashSecret(token), consumedAt: { $exists: false }, revokedAt: { $exists: false } });
+  if (!doc) return undefined;
+  return {
+    active: true,
+    token_type: 'refresh_token',
+    iss: services.config.issuer,
+    sub: doc.accountId,
+    client_id: doc.clientId,
+    scope: doc.scopes.join(' '),
+    iat: Math.floor(doc.issuedAt.getTime() / 1000),
+    exp: Math.floor(doc.expiresAt.getTime() / 1000),
+    aud: doc.clientId,
+  };
+}

@@ -1,0 +1,14 @@
+/** Scopes Assent understands, with the sentence the consent page shows for each. */
+export const SCOPE_DESCRIPTIONS: Record<string, string> = {
+  openid: 'Confirm who you are (sign you in)',
+  profile: 'See your name',
+  email: 'See your email address and whether it is verified',
+  offline_access: 'Keep access while you are away (refresh tokens)',
+  uma_protection: 'Register your health records and ask for access decisions on them (resource server)',
+  uma_authorization: 'Ask for access to health records shared with you (requesting party client)',
+};
+
+export const KNOWN_SCOPES = Object.keys(SCOPE_DESCRIPTIONS);
+
+/** Scopes a client may ask for when its registration names none. */
+export const DEFAULT_CLIENT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];

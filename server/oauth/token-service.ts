@@ -1,0 +1,142 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
+import type { Config } from '../config/config.js';
+import { generateSecret, hashSecret } from '../crypto/secrets.js';
+import type { KeyRing } from '../keys/key-ring.js';
+import type { AccountDocument } from '../store/repositories/accounts.js';
+import type { Lineage, Tokens } from '../store/repositories/tokens.js';
+
+export interface AccessTokenRequest extends Lineage {
+  /** The user, or the client itself for client_credentials. */
+  subject: string;
+  scopes: string[];
+  authTime?: number;
+  /** RFC 8707 resource, else the issuer. */
+  audience?: string;
+  /** Extra claims a profile adds (UMA permissions, SMART context). */
+  claims?: Record<string, unknown>;
+}
+
+export interface IssuedAccessToken {
+  token: string;
+  jti: string;
+  expiresIn: number;
+}
+
+/** Claims of the OpenID Connect standard scopes (Core §5.4) that Assent can fill. */
+const SCOPE_CLAIMS: Record<string, (account: AccountDocument) => Record<string, unknown>> = {
+  profile: (a) => ({ name: a.name }),
+  email: (a) => ({ email: a.email, email_verified: a.emailVerified }),
+};
+
+export function claimsFor(account: AccountDocument, scopes: string[]): Record<string, unknown> {
+  return Object.assign({ sub: account._id }, ...scopes.map((s) => SCOPE_CLAIMS[s]?.(account) ?? {}));
+}
+
+/** Signs access and ID tokens and mints refresh tokens; records what it issues so it can be revoked. */
+export class TokenService {
+  constructor(
+    private readonly config: Config & { issuer: string },
+    private readonly keys: KeyRing,
+    private readonly tokens: Tokens,
+  ) {}
+
+  /** An RFC 9068 JWT access token. */
+  async issueAccessToken(request: AccessTokenRequest): Promise<IssuedAccessToken> {
+    const jti = randomUUID();
+    const now = Math.floor(Date.now() / 1000);
+    const expiresIn = this.config.accessTokenTtl;
+    const key = await this.keys.signingKey();
+    const token = await new SignJWT({
+      ...request.claims,
+      client_id: request.clientId,
+      scope: request.scopes.join(' '),
+      ...(request.authTime !== undefined ? { auth_time: request.authTime } : {}),
+    })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+      .setIssuer(this.config.issuer)
+      .setSubject(request.subject)
+      .setAudience(request.audience ?? this.config.issuer)
+      .setIssuedAt(now)
+      .setExpirationTime(now + expiresIn)
+      .setJti(jti)
+      .sign(key.privateKey);
+    await this.tokens.accessTokens.insert({
+      _id: jti,
+      ...lineageOf(request),
+      scopes: request.scopes,
+      issuedAt: new Date(now * 1000),
+      expiresAt: new Date((now + expiresIn) * 1000),
+    });
+    return { token, jti, expiresIn };
+  }
+
+  async issueIdToken(options: { account: AccountDocument; clientId: string; scopes: string[]; authTime: number; nonce?: string; accessToken: string }) {
+    const key = await this.keys.signingKey();
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({
+      ...claimsFor(options.account, options.scopes),
+      auth_time: options.authTime,
+      ...(options.nonce ? { nonce: options.nonce } : {}),
+      at_hash: leftHalfHash(options.accessToken, key.alg),
+    })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+      .setIssuer(this.config.issuer)
+      .setSubject(options.account._id)
+      .setAudience(options.clientId)
+      .setIssuedAt(now)
+      .setExpirationTime(now + this.config.idTokenTtl)
+      .sign(key.privateKey);
+  }
+
+  /** An opaque refresh token; only its hash is stored. */
+  async issueRefreshToken(request: Lineage & { accountId: string; grantId: string; familyId: string; scopes: string[]; authTime: number; resource?: string }) {
+    const token = generateSecret();
+    const now = Date.now();
+    await this.tokens.refreshTokens.insert({
+      _id: hashSecret(token),
+      ...lineageOf(request),
+      accountId: request.accountId,
+      grantId: request.grantId,
+      familyId: request.familyId,
+      scopes: request.scopes,
+      authTime: request.authTime,
+      ...(request.resource !== undefined ? { resource: request.resource } : {}),
+      issuedAt: new Date(now),
+      expiresAt: new Date(now + this.config.refreshTokenTtl * 1000),
+    });
+    return token;
+  }
+
+  /**
+   * Verifies an access token this server issued: signature, `typ`, issuer, expiry, and that its
+   * record is neither revoked nor gone. Returns undefined for anything else.
+   */
+  async verifyAccessToken(token: string): Promise<(JWTPayload & { client_id: string; scope: string; jti: string }) | undefined> {
+    try {
+      const { payload } = await jwtVerify(token, async (header) => this.keys.verificationKey(header.kid), {
+        issuer: this.config.issuer,
+        typ: 'at+jwt',
+        algorithms: ['ES256', 'ES384', 'RS256', 'RS384'],
+      });
+      if (typeof payload.jti !== 'string' || typeof payload.client_id !== 'string' || typeof payload.scope !== 'string') return undefined;
+      const record = await this.tokens.accessTokens.findOne({ _id: payload.jti });
+      if (!record || record.revokedAt) return undefined;
+      return payload as JWTPayload & { client_id: string; scope: string; jti: string };
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function lineageOf(l: Lineage): Lineage {
+  const out: Lineage = { clientId: l.clientId };
+  for (const field of ['accountId', 'grantId', 'codeId', 'familyId'] as const) if (l[field] !== undefined) out[field] = l[field];
+  return out;
+}
+
+/** OpenID Connect at_hash: the left half of the hash that matches the signing algorithm's size, base64url. */
+function leftHalfHash(value: string, alg: string) {
+  const digest = createHash(alg.endsWith('384') ? 'sha384' : 'sha256').update(value, 'ascii').digest();
+  return digest.subarray(0, digest.length / 2).toString('base64url');
+}

@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import {
+  entrypointNames,
+  type EntrypointInput,
+  type EntrypointName,
+  type EntrypointOutput,
+  type EntrypointPaths,
+} from './entrypoints.js';
+
+export type PolicyErrorCode = 'load_failed' | 'missing_entrypoint' | 'evaluation_failed' | 'undefined_decision';
+
+export class PolicyError extends Error {
+  override readonly name = 'PolicyError';
+  constructor(
+    readonly code: PolicyErrorCode,
+    message: string,
+    options?: { cause: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** One compiled policy module, instantiated once and evaluated synchronously any number of times. */
+export interface PolicyBundle {
+  /** sha256 (hex) of the wasm bytes. */
+  readonly digest: string;
+  readonly wasm: Uint8Array;
+  /** The entrypoints this bundle was loaded for (a stored older bundle may predate some). */
+  readonly entrypoints: Partial<EntrypointPaths>;
+  evaluate<E extends EntrypointName>(entrypoint: E, input: EntrypointInput<E>): EntrypointOutput<E>;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Instantiates `wasm`, failing unless it exports every entrypoint in `entrypoints`. */
+export async function loadBundle(wasm: Uint8Array, entrypoints: Partial<EntrypointPaths>): Promise<PolicyBundle> {
+  const digest = sha256Hex(wasm);
+  let policy: Awaited<ReturnType<typeof loadPolicy>>;
+  try {
+    policy = await loadPolicy(wasm);
+  } catch (cause) {
+    throw new PolicyError('load_failed', `policy bundle ${digest.slice(0, 12)} failed to load: ${describe(cause)}`, {
+      cause,
+    });
+  }
+  const exported = policy.entrypoints as Record<string, number>;
+  const ids = new Map<EntrypointName, number>();
+  for (const name of entrypointNames) {
+    const regoPath = entrypoints[name];
+    if (regoPath === undefined) continue;
+    const id = exported[regoPath];
+    if (id === undefined) {
+      throw new PolicyError('missing_entrypoint', `policy bundle ${digest.slice(0, 12)} lacks ${regoPath}`);
+    }
+    ids.set(name, id);
+  }
+  return {
+    digest,
+    wasm,
+    entrypoints,
+    evaluate<E extends EntrypointName>(entrypoint: E, input: EntrypointInput<E>) {
+      const id = ids.get(entrypoint);
+      if (id === undefined) throw new PolicyError('missing_entrypoint', `this bundle was not loaded for ${entrypoint}`);
+      let resultSet: unknown;
+      try {
+        resultSet = policy.evaluate(input, id);
+      } catch (cause) {
+        throw new PolicyError('evaluation_failed', `${entrypoint} failed: ${describe(cause)}`, { cause });
+      }
+      const first = Array.isArray(resultSet) ? (resultSet[0] as { result?: unknown } | undefined) : undefined;
+      if (first?.result === undefined) throw new PolicyError('undefined_decision', `${entrypoint} gave no decision`);
+      return first.result as EntrypointOutput<E>;
+    },
+  };
+}
+
+/** The opa-wasm SDK throws strings as well as Errors. */
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,125 @@
+import { isDeepStrictEqual } from 'node:util';
+import { DuplicateKeyError, type Collection, type Store, type StoredDocument } from '../store/port.js';
+import { loadBundle, PolicyError, type PolicyBundle } from './bundle.js';
+import type { DecisionRecord } from './engine.js';
+import type { EntrypointName, EntrypointOutput, EntrypointPaths } from './entrypoints.js';
+
+/**
+ * Input and result are kept as JSON text: replay needs them exactly as evaluated, and policy
+ * inputs may hold keys neither store accepts (`.` or a leading `$`).
+ */
+interface DecisionDocument extends StoredDocument {
+  entrypoint: EntrypointName;
+  bundleDigest: string;
+  decidedAt: Date;
+  input: string;
+  result: string;
+}
+
+/** A bundle's wasm (base64), stored once per digest. */
+interface BundleDocument extends StoredDocument {
+  wasm: string;
+  entrypoints: Partial<EntrypointPaths>;
+  storedAt: Date;
+}
+
+/** Where the log finds the bundles decisions were made with: a PolicyEngine. */
+export interface BundleSource {
+  bundle(digest: string): PolicyBundle | undefined;
+}
+
+export interface DecisionReplay {
+  record: DecisionRecord;
+  replayed: EntrypointOutput<EntrypointName>;
+  /** Whether the recorded bundle, given the recorded input, still gives the recorded result. */
+  matches: boolean;
+}
+
+/** Persists decision records and the bundles that made them, and replays recorded decisions. */
+export class DecisionLog {
+  private readonly storedBundles = new Map<string, Promise<void>>();
+
+  private constructor(
+    private readonly decisions: Collection<DecisionDocument>,
+    private readonly bundles: Collection<BundleDocument>,
+    private readonly engine: BundleSource,
+  ) {}
+
+  static async open(store: Store, engine: BundleSource): Promise<DecisionLog> {
+    const decisions = await store.collection<DecisionDocument>('decisions', {
+      indexed: ['entrypoint', 'bundleDigest', 'decidedAt'],
+    });
+    const bundles = await store.collection<BundleDocument>('policy_bundles');
+    return new DecisionLog(decisions, bundles, engine);
+  }
+
+  /** Writes a record made by this log's engine, storing its bundle first if not yet stored. */
+  async record(record: DecisionRecord): Promise<void> {
+    const bundle = this.engine.bundle(record.bundleDigest);
+    if (!bundle) throw new Error(`decision ${record.id}: bundle ${record.bundleDigest} was not loaded by this engine`);
+    await this.storeBundle(bundle);
+    await this.decisions.insert({
+      _id: record.id,
+      entrypoint: record.entrypoint,
+      bundleDigest: record.bundleDigest,
+      decidedAt: record.decidedAt,
+      input: JSON.stringify(record.input),
+      result: JSON.stringify(record.result),
+    });
+  }
+
+  async find(id: string): Promise<DecisionRecord | null> {
+    const doc = await this.decisions.findOne({ _id: id });
+    if (!doc) return null;
+    return {
+      id: doc._id,
+      entrypoint: doc.entrypoint,
+      bundleDigest: doc.bundleDigest,
+      input: JSON.parse(doc.input) as DecisionRecord['input'],
+      result: JSON.parse(doc.result) as DecisionRecord['result'],
+      decidedAt: doc.decidedAt,
+    };
+  }
+
+  /** Re-evaluates a recorded decision against the bundle that made it; null for an unknown id. */
+  async replay(id: string): Promise<DecisionReplay | null> {
+    const record = await this.find(id);
+    if (!record) return null;
+    const bundle = this.engine.bundle(record.bundleDigest) ?? (await this.loadStoredBundle(record.bundleDigest));
+    const replayed = bundle.evaluate(record.entrypoint, record.input);
+    return { record, replayed, matches: isDeepStrictEqual(replayed, record.result) };
+  }
+
+  private storeBundle(bundle: PolicyBundle): Promise<void> {
+    let stored = this.storedBundles.get(bundle.digest);
+    if (!stored) {
+      stored = this.insertBundle(bundle);
+      this.storedBundles.set(bundle.digest, stored);
+      stored.catch(() => this.storedBundles.delete(bundle.digest));
+    }
+    return stored;
+  }
+
+  private async insertBundle(bundle: PolicyBundle): Promise<void> {
+    try {
+      await this.bundles.insert({
+        _id: bundle.digest,
+        wasm: Buffer.from(bundle.wasm).toString('base64'),
+        entrypoints: bundle.entrypoints,
+        storedAt: new Date(),
+      });
+    } catch (err) {
+      if (!(err instanceof DuplicateKeyError)) throw err;
+    }
+  }
+
+  private async loadStoredBundle(digest: string): Promise<PolicyBundle> {
+    const doc = await this.bundles.findOne({ _id: digest });
+    if (!doc) throw new PolicyError('load_failed', `policy bundle ${digest} is not in the store`);
+    const bundle = await loadBundle(Buffer.from(doc.wasm, 'base64'), doc.entrypoints);
+    if (bundle.digest !== digest) {
+      throw new PolicyError('load_failed', `stored policy bundle ${digest} has digest ${bundle.digest}`);
+    }
+    return bundle;
+  }
+}

@@ -1,0 +1,76 @@
+import { readFile } from 'node:fs/promises';
+import { ENTRYPOINTS_FILE } from './paths.js';
+
+/** Input of `assent/consent/decision` (schemas/policy/consent.input.schema.json). */
+export interface ConsentInput {
+  /** RFC 3339; the policy's only clock. */
+  now: string;
+  client: { client_id: string; allowed_scopes: readonly string[] };
+  /** Absent when the client acts for itself (client_credentials): nothing can be asked then. */
+  user?: { sub: string };
+  requested_scopes: readonly string[];
+  /** Every scope this server knows. */
+  known_scopes: readonly string[];
+  /** All of this user's grants, to any client; the policy picks the requesting client's. */
+  prior_grants: readonly PriorGrant[];
+}
+
+export interface PriorGrant {
+  client_id: string;
+  scopes: readonly string[];
+  granted_at: string;
+}
+
+export type ConsentDenialReason = 'unknown_scope' | 'not_allowed_for_client' | 'requires_user';
+
+/** Output of `assent/consent/decision` (schemas/policy/consent.output.schema.json); arrays sorted. */
+export interface ConsentOutput {
+  /** Granted before by this user to this client: no need to ask again. */
+  granted: string[];
+  /** To show on the consent page (mandatory ones among them shown locked). */
+  ask: string[];
+  mandatory: string[];
+  denied: { scope: string; reason: ConsentDenialReason }[];
+}
+
+/** Input of `assent/introspection/decision` (schemas/policy/introspection.input.schema.json). */
+export interface IntrospectionInput {
+  caller: { client_id: string };
+  token: { client_id: string; aud: string[]; token_type: 'Bearer' | 'refresh_token' };
+}
+
+export interface IntrospectionOutput {
+  visible: boolean;
+}
+
+/** Every entrypoint of the bundle, by the name used in policies/entrypoints.json. */
+export interface Entrypoints {
+  consent: { input: ConsentInput; output: ConsentOutput };
+  introspection: { input: IntrospectionInput; output: IntrospectionOutput };
+}
+
+export type EntrypointName = keyof Entrypoints;
+export type EntrypointInput<E extends EntrypointName> = Entrypoints[E]['input'];
+export type EntrypointOutput<E extends EntrypointName> = Entrypoints[E]['output'];
+/** Entrypoint name → Rego path (e.g. `assent/consent/decision`), as the wasm module exports it. */
+export type EntrypointPaths = Readonly<Record<EntrypointName, string>>;
+
+const names: Record<EntrypointName, true> = { consent: true, introspection: true };
+export const entrypointNames = Object.keys(names) as EntrypointName[];
+
+/** Reads policies/entrypoints.json, requiring exactly the entrypoints this file types. */
+export async function readEntrypointPaths(file: string = ENTRYPOINTS_FILE): Promise<EntrypointPaths> {
+  const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`${file}: expected an object of entrypoint name → Rego path`);
+  }
+  const listed = Object.keys(parsed).sort();
+  if (listed.join() !== [...entrypointNames].sort().join()) {
+    throw new Error(`${file} lists [${listed}] but server/policy/entrypoints.ts types [${entrypointNames}]`);
+  }
+  const paths = parsed as Record<string, unknown>;
+  for (const name of listed) {
+    if (typeof paths[name] !== 'string') throw new Error(`${file}: path of ${name} is not a string`);
+  }
+  return paths as EntrypointPaths;
+}

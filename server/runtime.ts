@@ -1,0 +1,105 @@
+import type { AddressInfo } from 'node:net';
+import http from 'node:http';
+import { createApp, type Services } from './app.js';
+import type { Config } from './config/config.js';
+import { KeyRing } from './keys/key-ring.js';
+import { resolveKeySecret } from './keys/key-secret.js';
+import { createLogger, type Logger } from './logger.js';
+import { PolicyEngine } from './policy/engine.js';
+import { seedDemoData, type SeedCredentials } from './seeds.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/port.js';
+import { Accounts } from './store/repositories/accounts.js';
+import { Clients } from './store/repositories/clients.js';
+import { Grants } from './store/repositories/grants.js';
+import { Tokens } from './store/repositories/tokens.js';
+import { DecisionLog } from './policy/decision-log.js';
+import { FailureCounter } from './sessions/failure-counter.js';
+import { Logins } from './sessions/logins.js';
+import { Sessions } from './sessions/sessions.js';
+import { Interactions } from './oauth/interactions.js';
+import { TokenService } from './oauth/token-service.js';
+import { Views } from './views/render.js';
+import { clientAuthenticator } from './oauth/clients/authenticate.js';
+
+export interface RunningServer {
+  url: string;
+  services: Services;
+  /** Credentials of demo data created by this start (shown once), if any. */
+  seeded: SeedCredentials | undefined;
+  /** Graceful stop: refuse new connections, let in-flight requests finish, close the store. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** An already open store (tests share one across restarts); default: open the configured one. */
+  store?: Store;
+  /** Load seeds/demo.json into a never-seeded store. Default: only for the embedded store. */
+  seedDemo?: boolean;
+}
+
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const store = options.store ?? (await openStore(config));
+  const policy = await PolicyEngine.open({ wasmFile: config.policyBundle });
+  const keys = await KeyRing.open(store, {
+    secret: await resolveKeySecret(config.keySecret, config.dataDir),
+    maxTokenLifetimeSeconds: Math.max(config.accessTokenTtl, config.idTokenTtl),
+    cacheSeconds: config.keyCacheSeconds,
+  });
+  const accounts = await Accounts.open(store);
+  const clients = await Clients.open(store);
+  const seeded = (options.seedDemo ?? store.kind === 'embedded') ? await seedDemoData(store, { accounts, clients }, config.demoPassword) : undefined;
+  const tokens = await Tokens.open(store);
+  const decisions = await DecisionLog.open(store, policy);
+  const loginWindow = { windowSeconds: 15 * 60 };
+  const logins = new Logins(
+    accounts,
+    await FailureCounter.open(store, 'login_failures_account', { ...loginWindow, freeAttempts: 5 }),
+    await FailureCounter.open(store, 'login_failures_ip', { ...loginWindow, freeAttempts: 20 }),
+  );
+  const views = new Views();
+
+  const server = http.createServer();
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host && config.host !== '0.0.0.0' ? config.host : 'localhost'}:${port}`;
+  // With an ephemeral port the issuer can only be known now, so the app is built after listening.
+  const resolved = { ...config, issuer: config.issuer ?? url };
+  const services: Services = {
+    config: resolved,
+    logger,
+    store,
+    policy,
+    decisions,
+    keys,
+    accounts,
+    clients,
+    grants: await Grants.open(store),
+    tokens,
+    sessions: await Sessions.open(store),
+    interactions: await Interactions.open(store),
+    logins,
+    tokenService: new TokenService(resolved, keys, tokens),
+    views,
+    authenticateClient: await clientAuthenticator(store, clients, resolved),
+  };
+  server.on('request', createApp(services).callback());
+  logger.info('listening', { url, issuer: services.config.issuer, store: store.kind, policy: policy.digest });
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await drained;
+      if (!options.store) await store.close();
+      logger.info('stopped');
+    })());
+  return { url, services, seeded, close };
+}

@@ -1,0 +1,72 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { hashPassword } from './crypto/password.js';
+import { generateSecret, hashSecret } from './crypto/secrets.js';
+import { projectRoot } from './config/config.js';
+import { DuplicateKeyError, type Store, type StoredDocument } from './store/port.js';
+import type { Accounts } from './store/repositories/accounts.js';
+import type { ClientMetadata, Clients } from './store/repositories/clients.js';
+
+interface SeedFile {
+  accounts: { email: string; name: string }[];
+  clients: (ClientMetadata & { client_id: string })[];
+}
+
+interface MarkerDocument extends StoredDocument {
+  seededAt: Date;
+}
+
+export interface SeedCredentials {
+  /** Present only when this call created the demo data; generated values are shown only then. */
+  passwords: { email: string; password: string; generated: boolean }[];
+  clientSecrets: { clientId: string; secret: string }[];
+}
+
+/**
+ * Loads seeds/demo.json into a store that has never been seeded. The marker document is written
+ * last, so a start that died half-way completes the rest next time; a seeded store is never
+ * touched again, so a restart never changes credentials.
+ */
+export async function seedDemoData(
+  store: Store,
+  repositories: { accounts: Accounts; clients: Clients },
+  demoPassword: string | undefined,
+): Promise<SeedCredentials | undefined> {
+  const meta = await store.collection<MarkerDocument>('meta');
+  if (await meta.findOne({ _id: 'demo-seed' })) return undefined;
+  const seeds = JSON.parse(await readFile(path.join(projectRoot, 'seeds/demo.json'), 'utf8')) as SeedFile;
+  const credentials: SeedCredentials = { passwords: [], clientSecrets: [] };
+  for (const { email, name } of seeds.accounts) {
+    const password = demoPassword ?? generateSecret().slice(0, 16);
+    const created = await ignoreDuplicate(async () =>
+      repositories.accounts.create({ email, name, emailVerified: true, passwordHash: await hashPassword(password) }),
+    );
+    if (created) credentials.passwords.push({ email, password, generated: demoPassword === undefined });
+  }
+  for (const { client_id, ...metadata } of seeds.clients) {
+    const confidential = metadata.token_endpoint_auth_method !== 'none';
+    const secret = confidential ? generateSecret() : undefined;
+    const created = await ignoreDuplicate(() =>
+      repositories.clients.create({
+        _id: client_id,
+        metadata,
+        ...(secret ? { secretHash: hashSecret(secret) } : {}),
+        source: 'seed',
+        createdAt: new Date(),
+      }),
+    );
+    if (created && secret) credentials.clientSecrets.push({ clientId: client_id, secret });
+  }
+  await ignoreDuplicate(() => meta.insert({ _id: 'demo-seed', seededAt: new Date() }));
+  return credentials;
+}
+
+async function ignoreDuplicate(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (err) {
+    if (err instanceof DuplicateKeyError) return false;
+    throw err;
+  }
+}

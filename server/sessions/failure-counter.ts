@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import type { Collection, Store, StoredDocument } from '../store/port.js';
+
+interface FailureDocument extends StoredDocument {
+  key: string;
+  at: Date;
+  expiresAt: Date;
+}
+
+export interface Throttle {
+  /** Failures still counted for this key. */
+  failures: number;
+  /** Seconds until another attempt is accepted; 0 when it is accepted now. */
+  retryAfter: number;
+}
+
+/**
+ * Counts recent failures per key (an account, an IP, a client) in the store, so every process
+ * behind a load balancer sees the same counts. One document per failure; no atomic counters needed.
+ * Past `freeAttempts` failures in the window, each further attempt must wait twice as long as the
+ * one before, up to the window.
+ */
+export class FailureCounter {
+  private constructor(
+    private readonly failures: Collection<FailureDocument>,
+    private readonly options: { windowSeconds: number; freeAttempts: number },
+  ) {}
+
+  static async open(store: Store, name: string, options: { windowSeconds: number; freeAttempts: number }) {
+    return new FailureCounter(await store.collection<FailureDocument>(name, { indexed: ['key'] }), options);
+  }
+
+  async check(key: string, now = Date.now()): Promise<Throttle> {
+    const failures = await this.failures.count({ key });
+    if (failures < this.options.freeAttempts) return { failures, retryAfter: 0 };
+    const [latest] = await this.failures.find({ key }, { sort: { at: -1 }, limit: 1 });
+    const wait = Math.min(2 ** (failures - this.options.freeAttempts), this.options.windowSeconds);
+    const elapsed = latest ? (now - latest.at.getTime()) / 1000 : wait;
+    return { failures, retryAfter: Math.max(0, Math.ceil(wait - elapsed)) };
+  }
+
+  async record(key: string, now = Date.now()) {
+    await this.failures.insert({ _id: randomUUID(), key, at: new Date(now), expiresAt: new Date(now + this.options.windowSeconds * 1000) });
+  }
+
+  async clear(key: string) {
+    await this.failures.delete({ key });
+  }
+}

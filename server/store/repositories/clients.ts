@@ -1,0 +1,87 @@
+import type { JSONWebKeySet } from 'jose';
+import { DuplicateKeyError, type Collection, type Store, type StoredDocument } from '../port.js';
+
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+
+/** Registered client metadata (RFC 7591 §2 names). */
+export interface ClientMetadata {
+  client_name?: string;
+  redirect_uris: string[];
+  grant_types: string[];
+  response_types: string[];
+  token_endpoint_auth_method: TokenEndpointAuthMethod;
+  scope: string;
+  application_type?: 'web' | 'native';
+  jwks?: JSONWebKeySet;
+  jwks_uri?: string;
+  token_endpoint_auth_signing_alg?: string;
+  [extension: string]: unknown;
+}
+
+export interface ClientDocument extends StoredDocument {
+  /** The client_id. */
+  _id: string;
+  metadata: ClientMetadata;
+  secretHash?: string;
+  registrationTokenHash?: string;
+  source: 'seed' | 'registration';
+  createdAt: Date;
+  /** Client authentication is refused until then (too many failures; see server/oauth/clients/authenticate.ts). */
+  authLockedUntil?: Date;
+}
+
+/** A used private_key_jwt `jti`: `_id` is `${client_id}:${jti}`, kept until the assertion expires. */
+interface AssertionDocument extends StoredDocument {
+  expiresAt: Date;
+}
+
+export class Clients {
+  private constructor(
+    private readonly clients: Collection<ClientDocument>,
+    private readonly assertions: Collection<AssertionDocument>,
+  ) {}
+
+  static async open(store: Store) {
+    return new Clients(
+      await store.collection<ClientDocument>('clients'),
+      await store.collection<AssertionDocument>('client_assertions'),
+    );
+  }
+
+  /** Throws DuplicateKeyError when the client_id is taken. */
+  create(client: ClientDocument) {
+    return this.clients.insert(client);
+  }
+
+  byId(clientId: string) {
+    return this.clients.findOne({ _id: clientId });
+  }
+
+  /** Replaces a client's metadata, leaving its credentials alone; false when the client is gone. */
+  async replaceMetadata(clientId: string, metadata: ClientMetadata): Promise<boolean> {
+    return (await this.clients.update({ _id: clientId }, { metadata })) > 0;
+  }
+
+  /** False when there was no such client. */
+  async delete(clientId: string): Promise<boolean> {
+    return (await this.clients.delete({ _id: clientId })) > 0;
+  }
+
+  /**
+   * Records a private_key_jwt assertion's `jti` as used until `expiresAt`. Returns false when it
+   * was already used (a replay): the insert is the atomic check, whichever process sees it.
+   */
+  async useAssertionId(clientId: string, jti: string, expiresAt: Date): Promise<boolean> {
+    try {
+      await this.assertions.insert({ _id: `${clientId}:${jti}`, expiresAt });
+      return true;
+    } catch (err) {
+      if (err instanceof DuplicateKeyError) return false;
+      throw err;
+    }
+  }
+
+  lockAuthentication(clientId: string, until: Date) {
+    return this.clients.update({ _id: clientId }, { authLockedUntil: until });
+  }
+}

@@ -1,0 +1,52 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../server/config/config.js';
+
+describe('configuration', () => {
+  test('defaults give a working embedded setup', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 4000, mongodbDb: 'assent', logLevel: 'info', accessTokenTtl: 300 });
+    expect(config.issuer).toBeUndefined();
+    expect(path.isAbsolute(config.dataDir)).toBe(true);
+    expect(config.policyBundle).toMatch(/policies\/build\/policy\.wasm$/);
+  });
+
+  test('environment variables override the JSON file named by ASSENT_CONFIG', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'assent-config-'));
+    const file = path.join(dir, 'assent.json');
+    await writeFile(file, JSON.stringify({ port: 5000, logLevel: 'warn', issuer: 'https://as.example.org' }));
+    const config = loadConfig({ ASSENT_CONFIG: file, ASSENT_PORT: '0' });
+    expect(config).toMatchObject({ port: 0, logLevel: 'warn', issuer: 'https://as.example.org' });
+  });
+
+  test.each([
+    [{ ASSENT_PORT: 'eighty' }, /ASSENT_PORT \(port\): must be integer/],
+    [{ ASSENT_PORT: '70000' }, /ASSENT_PORT \(port\): must be <= 65535/],
+    [{ ASSENT_ISSUER: 'http://as.example.org' }, /ASSENT_ISSUER \(issuer\): must match pattern/],
+    [{ ASSENT_ISSUER: 'https://as.example.org/' }, /ASSENT_ISSUER/],
+    [{ ASSENT_ISSUER: 'https://as.example.org?x=1' }, /ASSENT_ISSUER/],
+    [{ ASSENT_LOG_LEVEL: 'loud' }, /ASSENT_LOG_LEVEL \(logLevel\): must be equal to one of the allowed values/],
+    [{ ASSENT_KEY_SECRET: 'short' }, /ASSENT_KEY_SECRET \(keySecret\): must NOT have fewer than 32 characters/],
+    [{ ASSENT_MONGODB_URI: 'postgres://x' }, /ASSENT_MONGODB_URI \(mongodbUri\)/],
+    [{ ASSENT_MONGODB_URI: 'mongodb://127.0.0.1:27017' }, /ASSENT_KEY_SECRET \(keySecret\): required when ASSENT_MONGODB_URI is set/],
+    [{ ASSENT_ACCESS_TOKEN_TTL: '5' }, /ASSENT_ACCESS_TOKEN_TTL \(accessTokenTtl\): must be >= 60/],
+  ])('%o is refused with a message naming the key', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  test('an unknown key or unreadable file in ASSENT_CONFIG is refused', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'assent-config-'));
+    const unknown = path.join(dir, 'unknown.json');
+    await writeFile(unknown, JSON.stringify({ prot: 4000 }));
+    expect(() => loadConfig({ ASSENT_CONFIG: unknown })).toThrow(/prot: unknown configuration key/);
+    const broken = path.join(dir, 'broken.json');
+    await writeFile(broken, '{ nope');
+    expect(() => loadConfig({ ASSENT_CONFIG: broken })).toThrow(/ASSENT_CONFIG: cannot read/);
+    expect(() => loadConfig({ ASSENT_CONFIG: path.join(dir, 'absent.json') })).toThrow(/ASSENT_CONFIG: cannot read/);
+    const list = path.join(dir, 'list.json');
+    await writeFile(list, '[1,2]');
+    expect(() => loadConfig({ ASSENT_CONFIG: list })).toThrow(/must hold a JSON object/);
+  });
+});

@@ -1,0 +1,111 @@
+import type { ConsentInput, ConsentOutput } from '../../server/policy/entrypoints.js';
+
+export const knownScopes = [
+  'openid',
+  'profile',
+  'email',
+  'fhirUser',
+  'launch',
+  'launch/patient',
+  'offline_access',
+  'online_access',
+  'patient/Patient.rs',
+  'patient/Observation.rs',
+  'patient/MedicationRequest.rs',
+  'patient/Condition.rs',
+  'patient/AllergyIntolerance.rs',
+  'patient/*.read',
+  'user/*.cruds',
+  'system/*.rs',
+];
+
+const smartApp = {
+  client_id: 'growth-chart',
+  allowed_scopes: [
+    'openid',
+    'fhirUser',
+    'launch/patient',
+    'offline_access',
+    'patient/Patient.rs',
+    'patient/Observation.rs',
+    'patient/MedicationRequest.rs',
+  ],
+};
+
+const base: ConsentInput = {
+  now: '2025-06-01T09:30:00Z',
+  client: smartApp,
+  user: { sub: 'patient-7f3a' },
+  requested_scopes: [],
+  known_scopes: knownScopes,
+  prior_grants: [],
+};
+
+/** Realistic consent inputs, each with the decision the policy must give. */
+export const consentCases: { name: string; input: ConsentInput; expected: ConsentOutput }[] = [
+  {
+    name: 'first launch of a SMART app',
+    input: {
+      ...base,
+      requested_scopes: ['openid', 'fhirUser', 'launch/patient', 'patient/Observation.rs', 'patient/Patient.rs'],
+    },
+    expected: decisionOf({
+      ask: ['fhirUser', 'launch/patient', 'openid', 'patient/Observation.rs', 'patient/Patient.rs'],
+      mandatory: ['openid'],
+    }),
+  },
+  {
+    name: 'returning app asking for one more scope',
+    input: {
+      ...base,
+      requested_scopes: ['openid', 'fhirUser', 'patient/Observation.rs', 'patient/MedicationRequest.rs'],
+      prior_grants: [
+        { client_id: 'growth-chart', scopes: ['openid', 'fhirUser', 'patient/Observation.rs'], granted_at: '2025-02-11T16:04:05Z' },
+        { client_id: 'pharmacy-portal', scopes: ['patient/MedicationRequest.rs'], granted_at: '2025-03-01T08:00:00+01:00' },
+      ],
+    },
+    expected: decisionOf({
+      granted: ['fhirUser', 'openid', 'patient/Observation.rs'],
+      ask: ['patient/MedicationRequest.rs'],
+      mandatory: ['openid'],
+    }),
+  },
+  {
+    name: 'app overreaching and inventing scopes',
+    input: {
+      ...base,
+      requested_scopes: ['openid', 'patient/Condition.rs', 'user/*.cruds', 'patient/Genome.rs', 'openid'],
+    },
+    expected: decisionOf({
+      ask: ['openid'],
+      mandatory: ['openid'],
+      denied: [
+        { scope: 'patient/Condition.rs', reason: 'not_allowed_for_client' },
+        { scope: 'patient/Genome.rs', reason: 'unknown_scope' },
+        { scope: 'user/*.cruds', reason: 'not_allowed_for_client' },
+      ],
+    }),
+  },
+  {
+    name: 'plain OAuth client without openid, everything granted before',
+    input: {
+      ...base,
+      client: { client_id: 'lab-results-sync', allowed_scopes: ['offline_access', 'patient/Observation.rs'] },
+      requested_scopes: ['offline_access', 'patient/Observation.rs'],
+      prior_grants: [
+        { client_id: 'lab-results-sync', scopes: ['offline_access'], granted_at: '2024-12-24T10:00:00.123Z' },
+        { client_id: 'lab-results-sync', scopes: ['patient/Observation.rs'], granted_at: '2025-01-02T10:00:00Z' },
+      ],
+    },
+    expected: decisionOf({ granted: ['offline_access', 'patient/Observation.rs'] }),
+  },
+  {
+    name: 'nothing requested',
+    input: base,
+    expected: decisionOf({}),
+  },
+];
+
+function decisionOf(parts: Partial<ConsentOutput>): ConsentOutput {
+  return { granted: [], ask: [], mandatory: [], denied: [], ...parts };
+}
