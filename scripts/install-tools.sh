@@ -34,3 +34,17 @@ if ! "$bin/ferretdb" --version 2>/dev/null | grep -qx "version: $FERRETDB_VERSIO
     go build -mod=vendor -o "$bin/ferretdb" github.com/FerretDB/FerretDB/cmd/ferretdb
   )
 fi
+
+# Chromium for the browser end-to-end tests and the README screenshots, from the distribution's
+# package (Debian/Ubuntu), driven by playwright-core. Those tests fail, rather than skip, without it.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "install-tools: installing Chromium (apt-get)"
+  command -v apt-get >/dev/null || { echo "install-tools: /usr/bin/chromium is missing and apt-get is not available; install Chromium" >&2; exit 1; }
+  as_root=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "install-tools: installing Chromium needs root (or sudo)" >&2; exit 1; }
+    as_root=sudo
+  fi
+  $as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+  $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+fi

@@ -53,7 +53,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const seeded = (options.seedDemo ?? store.kind === 'embedded') ? await seedDemoData(store, { accounts, clients }, config.demoPassword) : undefined;
   const tokens = await Tokens.open(store);
   const decisions = await DecisionLog.open(store, policy);
-  const loginWindow = { windowSeconds: 15 * 60 };
+  const loginWindow = { windowSeconds: 15 * 60, firstDelaySeconds: 5 };
   const logins = new Logins(
     accounts,
     await FailureCounter.open(store, 'login_failures_account', { ...loginWindow, freeAttempts: 5 }),

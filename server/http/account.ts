@@ -5,6 +5,7 @@ import { generateSecret } from '../crypto/secrets.js';
 import { normalizeEmail } from '../store/repositories/accounts.js';
 import { Grants } from '../store/repositories/grants.js';
 import { checkCsrf, formOf, renderPage } from './pages.js';
+import { readParams, requireParam } from './params.js';
 
 const LOGIN_CSRF_COOKIE = 'assent_login_csrf';
 
@@ -55,7 +56,7 @@ export function accountRoutes(router: Router, services: Services): void {
   };
 
   router.post('/account/apps/revoke', action(async (_ctx, accountId, form) => {
-    const clientId = typeof form.client_id === 'string' ? form.client_id : '';
+    const clientId = requireParam(readParams(form, ['client_id'] as const), 'client_id');
     const grantId = Grants.idFor(accountId, clientId);
     await services.tokens.revoke({ grantId });
     await services.grants.remove({ _id: grantId });

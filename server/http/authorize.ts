@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from '../app.js';
 import { beginAuthorization, expired, showInteraction, submitConsent, submitLogin, type FlowOutcome } from '../oauth/authorization-flow.js';
-import { ProtocolError } from './errors.js';
+import { ProtocolError, invalidRequest } from './errors.js';
 import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
 
 /** The authorization endpoint and the login/consent pages of an authorization request. */
@@ -37,7 +37,11 @@ export function authorizeRoutes(router: Router, services: Services): void {
   };
 
   router.get('/authorize', asPage((ctx) => beginAuthorization(services, ctx, ctx.query)));
-  router.post('/authorize', asPage((ctx) => beginAuthorization(services, ctx, formOf(ctx))));
+  router.post('/authorize', asPage(async (ctx) => {
+    // OpenID Connect Core §3.1.2.1: a POSTed authorization request is form-serialized.
+    if (!ctx.is('application/x-www-form-urlencoded')) throw invalidRequest('the body must be application/x-www-form-urlencoded');
+    return beginAuthorization(services, ctx, formOf(ctx));
+  }));
 
   router.get('/interaction/:id', asPage(async (ctx) => showInteraction(services, await interaction(ctx))));
 

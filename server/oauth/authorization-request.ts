@@ -93,7 +93,7 @@ export function redirectWith(redirectUri: string, issuer: string, params: Record
   return url.toString();
 }
 
-function isAbsoluteUriWithoutFragment(value: string) {
+export function isAbsoluteUriWithoutFragment(value: string) {
   try {
     return !new URL(value).hash && !value.includes('#');
   } catch {

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
+import { jwtVerify, type JWTPayload } from 'jose';
+import { signCompactJwt } from '../crypto/jws.js';
 import type { Config } from '../config/config.js';
 import { generateSecret, hashSecret } from '../crypto/secrets.js';
 import type { KeyRing } from '../keys/key-ring.js';
@@ -33,8 +34,14 @@ export function claimsFor(account: AccountDocument, scopes: string[]): Record<st
   return Object.assign({ sub: account._id }, ...scopes.map((s) => SCOPE_CLAIMS[s]?.(account) ?? {}));
 }
 
+export type AccessTokenClaims = JWTPayload & { client_id: string; scope: string; jti: string };
+
+const VERIFIED_CACHE_SIZE = 10_000;
+
 /** Signs access and ID tokens and mints refresh tokens; records what it issues so it can be revoked. */
 export class TokenService {
+  private readonly verified = new Map<string, AccessTokenClaims>();
+
   constructor(
     private readonly config: Config & { issuer: string },
     private readonly keys: KeyRing,
@@ -47,20 +54,22 @@ export class TokenService {
     const now = Math.floor(Date.now() / 1000);
     const expiresIn = this.config.accessTokenTtl;
     const key = await this.keys.signingKey();
-    const token = await new SignJWT({
-      ...request.claims,
-      client_id: request.clientId,
-      scope: request.scopes.join(' '),
-      ...(request.authTime !== undefined ? { auth_time: request.authTime } : {}),
-    })
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
-      .setIssuer(this.config.issuer)
-      .setSubject(request.subject)
-      .setAudience(request.audience ?? this.config.issuer)
-      .setIssuedAt(now)
-      .setExpirationTime(now + expiresIn)
-      .setJti(jti)
-      .sign(key.privateKey);
+    const token = signCompactJwt(
+      { alg: key.alg, kid: key.kid, typ: 'at+jwt' },
+      {
+        ...request.claims,
+        iss: this.config.issuer,
+        sub: request.subject,
+        aud: request.audience ?? this.config.issuer,
+        iat: now,
+        exp: now + expiresIn,
+        jti,
+        client_id: request.clientId,
+        scope: request.scopes.join(' '),
+        ...(request.authTime !== undefined ? { auth_time: request.authTime } : {}),
+      },
+      key.privateKeyObject,
+    );
     await this.tokens.accessTokens.insert({
       _id: jti,
       ...lineageOf(request),
@@ -74,19 +83,20 @@ export class TokenService {
   async issueIdToken(options: { account: AccountDocument; clientId: string; scopes: string[]; authTime: number; nonce?: string; accessToken: string }) {
     const key = await this.keys.signingKey();
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({
-      ...claimsFor(options.account, options.scopes),
-      auth_time: options.authTime,
-      ...(options.nonce ? { nonce: options.nonce } : {}),
-      at_hash: leftHalfHash(options.accessToken, key.alg),
-    })
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-      .setIssuer(this.config.issuer)
-      .setSubject(options.account._id)
-      .setAudience(options.clientId)
-      .setIssuedAt(now)
-      .setExpirationTime(now + this.config.idTokenTtl)
-      .sign(key.privateKey);
+    return signCompactJwt(
+      { alg: key.alg, kid: key.kid, typ: 'JWT' },
+      {
+        ...claimsFor(options.account, options.scopes),
+        iss: this.config.issuer,
+        aud: options.clientId,
+        iat: now,
+        exp: now + this.config.idTokenTtl,
+        auth_time: options.authTime,
+        ...(options.nonce ? { nonce: options.nonce } : {}),
+        at_hash: leftHalfHash(options.accessToken, key.alg),
+      },
+      key.privateKeyObject,
+    );
   }
 
   /** An opaque refresh token; only its hash is stored. */
@@ -112,7 +122,21 @@ export class TokenService {
    * Verifies an access token this server issued: signature, `typ`, issuer, expiry, and that its
    * record is neither revoked nor gone. Returns undefined for anything else.
    */
-  async verifyAccessToken(token: string): Promise<(JWTPayload & { client_id: string; scope: string; jti: string }) | undefined> {
+  async verifyAccessToken(token: string): Promise<AccessTokenClaims | undefined> {
+    const payload = await this.verifiedSignature(token);
+    if (!payload || (payload.exp ?? 0) * 1000 <= Date.now()) return undefined;
+    const record = await this.tokens.accessTokens.findOne({ _id: payload.jti });
+    return record && !record.revokedAt ? payload : undefined;
+  }
+
+  /**
+   * Signature, `typ`, issuer and expiry checks, remembered per token until it expires: tokens are
+   * introspected again and again, and the signature of a given token never changes. Revocation is
+   * not cached; the caller checks the record every time.
+   */
+  private async verifiedSignature(token: string): Promise<AccessTokenClaims | undefined> {
+    const known = this.verified.get(token);
+    if (known) return known;
     try {
       const { payload } = await jwtVerify(token, async (header) => this.keys.verificationKey(header.kid), {
         issuer: this.config.issuer,
@@ -120,9 +144,9 @@ export class TokenService {
         algorithms: ['ES256', 'ES384', 'RS256', 'RS384'],
       });
       if (typeof payload.jti !== 'string' || typeof payload.client_id !== 'string' || typeof payload.scope !== 'string') return undefined;
-      const record = await this.tokens.accessTokens.findOne({ _id: payload.jti });
-      if (!record || record.revokedAt) return undefined;
-      return payload as JWTPayload & { client_id: string; scope: string; jti: string };
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(token, payload as AccessTokenClaims);
+      return payload as AccessTokenClaims;
     } catch {
       return undefined;
     }

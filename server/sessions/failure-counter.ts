@@ -7,6 +7,12 @@ interface FailureDocument extends StoredDocument {
   expiresAt: Date;
 }
 
+export interface ThrottleOptions {
+  windowSeconds: number;
+  freeAttempts: number;
+  firstDelaySeconds: number;
+}
+
 export interface Throttle {
   /** Failures still counted for this key. */
   failures: number;
@@ -17,16 +23,16 @@ export interface Throttle {
 /**
  * Counts recent failures per key (an account, an IP, a client) in the store, so every process
  * behind a load balancer sees the same counts. One document per failure; no atomic counters needed.
- * Past `freeAttempts` failures in the window, each further attempt must wait twice as long as the
- * one before, up to the window.
+ * Past `freeAttempts` failures in the window, the next attempt must wait `firstDelaySeconds`, and
+ * each further failure doubles the wait, up to the window.
  */
 export class FailureCounter {
   private constructor(
     private readonly failures: Collection<FailureDocument>,
-    private readonly options: { windowSeconds: number; freeAttempts: number },
+    private readonly options: ThrottleOptions,
   ) {}
 
-  static async open(store: Store, name: string, options: { windowSeconds: number; freeAttempts: number }) {
+  static async open(store: Store, name: string, options: ThrottleOptions) {
     return new FailureCounter(await store.collection<FailureDocument>(name, { indexed: ['key'] }), options);
   }
 
@@ -34,7 +40,7 @@ export class FailureCounter {
     const failures = await this.failures.count({ key });
     if (failures < this.options.freeAttempts) return { failures, retryAfter: 0 };
     const [latest] = await this.failures.find({ key }, { sort: { at: -1 }, limit: 1 });
-    const wait = Math.min(2 ** (failures - this.options.freeAttempts), this.options.windowSeconds);
+    const wait = Math.min(this.options.firstDelaySeconds * 2 ** (failures - this.options.freeAttempts), this.options.windowSeconds);
     const elapsed = latest ? (now - latest.at.getTime()) / 1000 : wait;
     return { failures, retryAfter: Math.max(0, Math.ceil(wait - elapsed)) };
   }

@@ -1,5 +1,6 @@
 import { mkdir, readFile, truncate } from 'node:fs/promises';
 import path from 'node:path';
+import { lockDirectory } from './directory-lock.js';
 import nedb from '@seald-io/nedb';
 import {
   DuplicateKeyError,
@@ -26,6 +27,7 @@ const Datastore = nedb as unknown as typeof nedb.default;
 export async function openEmbeddedStore(dataDir: string): Promise<Store> {
   const dir = path.join(dataDir, 'db');
   await mkdir(dir, { recursive: true });
+  const unlock = await lockDirectory(dir);
   const open = new Map<string, Promise<EmbeddedCollection<StoredDocument>>>();
 
   return {
@@ -43,6 +45,7 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
       const collections = await Promise.all(open.values());
       await Promise.all(collections.map((c) => c.compact()));
       open.clear();
+      await unlock();
     },
   };
 }

@@ -85,3 +85,18 @@ test('a torn last line (an append cut short) does not stop a small collection fr
   expect(await second.written.count({})).toBe(3);
   await second.store.close();
 });
+
+describe('embedded store ownership', () => {
+  test('a second open of a data directory in use is refused; closing releases it; a dead owner is taken over', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'assent-lock-'));
+    const first = await openEmbeddedStore(dir);
+    await expect(openEmbeddedStore(dir)).rejects.toThrow(/in use by process \d+/);
+    await first.close();
+    const second = await openEmbeddedStore(dir);
+    await second.close();
+    await writeFile(path.join(dir, 'db', 'LOCK'), '999999999');
+    const third = await openEmbeddedStore(dir);
+    await third.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+});

@@ -23,7 +23,7 @@ export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type
  * success path reads nothing more than the client. Clients without a secret (none,
  * private_key_jwt) have nothing to guess and are never locked, so nobody can lock them out.
  */
-export const CLIENT_AUTH_THROTTLE = { windowSeconds: 300, freeAttempts: 10 };
+export const CLIENT_AUTH_THROTTLE = { windowSeconds: 300, freeAttempts: 10, firstDelaySeconds: 1 };
 
 /** Tolerated clock difference between the client and us for assertion times. */
 const CLOCK_SKEW_SECONDS = 30;

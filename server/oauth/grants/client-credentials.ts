@@ -1,5 +1,6 @@
 import { ProtocolError } from '../../http/errors.js';
 import { readParams, splitList } from '../../http/params.js';
+import { isAbsoluteUriWithoutFragment } from '../authorization-request.js';
 import { allowedScopes } from '../consent.js';
 import { KNOWN_SCOPES } from '../scopes.js';
 import { invalidScope, type GrantHandler } from './types.js';
@@ -12,6 +13,8 @@ import { invalidScope, type GrantHandler } from './types.js';
 export const clientCredentialsGrant: GrantHandler = async (services, client, body) => {
   if (client.metadata.token_endpoint_auth_method === 'none') throw new ProtocolError(400, 'unauthorized_client', 'public clients cannot use client_credentials');
   const params = readParams(body, ['scope', 'resource'] as const);
+  // RFC 8707 §2, as at the authorization endpoint: the resource becomes the token's audience.
+  if (params.resource !== undefined && !isAbsoluteUriWithoutFragment(params.resource)) throw new ProtocolError(400, 'invalid_target', 'resource must be an absolute URI without a fragment');
   const requested = params.scope ? splitList(params.scope) : allowedScopes(client);
   const { result, record } = services.policy.decide('consent', {
     now: new Date().toISOString(),

@@ -14,16 +14,19 @@ export const refreshTokenGrant: GrantHandler = async (services, client, body) =>
   const { refreshTokens } = services.tokens;
 
   const mine = { _id: id, clientId: client._id };
-  const current = await refreshTokens.consume({ ...mine, consumedAt: { $exists: false }, revokedAt: { $exists: false } }, { consumedAt: new Date() });
+  const live = { ...mine, consumedAt: { $exists: false }, revokedAt: { $exists: false } };
+  // The scope is checked before the token is spent, so a refused request leaves it usable.
+  const requested = splitList(params.scope);
+  const unspent = await refreshTokens.findOne(live);
+  const widened = unspent ? requested.filter((scope) => !unspent.scopes.includes(scope)) : [];
+  if (widened.length > 0) throw invalidScope(`not granted originally: ${widened.join(' ')}`);
+
+  const current = await refreshTokens.consume(live, { consumedAt: new Date() });
   if (!current) {
     const reused = await refreshTokens.findOne({ ...mine, consumedAt: { $exists: true } });
     if (reused) await services.tokens.revoke({ familyId: reused.familyId });
     throw invalidGrant('the refresh token is invalid, expired, revoked, issued to another client or already used');
   }
-
-  const requested = splitList(params.scope);
-  const widened = requested.filter((scope) => !current.scopes.includes(scope));
-  if (widened.length > 0) throw invalidScope(`not granted originally: ${widened.join(' ')}`);
 
   return issueUserTokens(services, {
     client,
@@ -33,6 +36,8 @@ export const refreshTokenGrant: GrantHandler = async (services, client, body) =>
     refreshScopes: current.scopes,
     authTime: current.authTime,
     familyId: current.familyId,
+    // Keeps the code lineage, so a replay of the code also revokes tokens refreshed from it.
+    codeId: current.codeId,
     resource: current.resource,
   });
 };
