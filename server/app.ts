@@ -30,6 +30,9 @@ import type { Accounts } from './store/repositories/accounts.js';
 import type { ClientDocument, Clients } from './store/repositories/clients.js';
 import type { Grants } from './store/repositories/grants.js';
 import type { Tokens } from './store/repositories/tokens.js';
+import type { Resources } from './store/repositories/resources.js';
+import type { SharingRules } from './store/repositories/sharing-rules.js';
+import type { UmaRequests } from './store/repositories/uma-requests.js';
 import type { Views } from './views/render.js';
 
 /** Everything a request handler may use, built once at start-up (server/runtime.ts). */
@@ -44,6 +47,9 @@ export interface Services {
   clients: Clients;
   grants: Grants;
   tokens: Tokens;
+  resources: Resources;
+  sharingRules: SharingRules;
+  uma: UmaRequests;
   sessions: Sessions;
   interactions: Interactions;
   logins: Logins;

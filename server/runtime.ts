@@ -13,6 +13,9 @@ import { Accounts } from './store/repositories/accounts.js';
 import { Clients } from './store/repositories/clients.js';
 import { Grants } from './store/repositories/grants.js';
 import { Tokens } from './store/repositories/tokens.js';
+import { Resources } from './store/repositories/resources.js';
+import { SharingRules } from './store/repositories/sharing-rules.js';
+import { UmaRequests } from './store/repositories/uma-requests.js';
 import { DecisionLog } from './policy/decision-log.js';
 import { FailureCounter } from './sessions/failure-counter.js';
 import { Logins } from './sessions/logins.js';
@@ -82,6 +85,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     clients,
     grants: await Grants.open(store),
     tokens,
+    resources: await Resources.open(store),
+    sharingRules: await SharingRules.open(store),
+    uma: await UmaRequests.open(store),
     sessions: await Sessions.open(store),
     interactions: await Interactions.open(store),
     logins,

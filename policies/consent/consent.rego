@@ -12,7 +12,7 @@ package assent.consent
 mandatory_scopes := {"openid"}
 
 # Scopes that only make sense with a user behind the request.
-user_scopes := {"openid", "profile", "email", "offline_access", "uma_protection"}
+user_scopes := {"openid", "profile", "email", "offline_access", "uma_protection", "sharing_rules"}
 
 requested := {s | some s in input.requested_scopes}
 

@@ -6,6 +6,7 @@ export const SCOPE_DESCRIPTIONS: Record<string, string> = {
   offline_access: 'Keep access while you are away (refresh tokens)',
   uma_protection: 'Register your health records and ask for access decisions on them (resource server)',
   uma_authorization: 'Ask for access to health records shared with you (requesting party client)',
+  sharing_rules: 'Read and change who you share your health records with',
 };
 
 export const KNOWN_SCOPES = Object.keys(SCOPE_DESCRIPTIONS);

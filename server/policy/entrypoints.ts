@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import type { SharingRule } from '../store/repositories/sharing-rules.js';
+import type { RequestingParty } from '../store/repositories/uma-requests.js';
 import { ENTRYPOINTS_FILE } from './paths.js';
 
 /** Input of `assent/consent/decision` (schemas/policy/consent.input.schema.json). */
@@ -43,10 +45,32 @@ export interface IntrospectionOutput {
   visible: boolean;
 }
 
+/** Input of `assent/claims/decision` (schemas/policy/claims.input.schema.json). */
+export interface ClaimsInput {
+  now: string;
+  owner: { sub: string };
+  client: { client_id: string };
+  /** Absent until somebody is identified (pushed ID token, PCT, claims interaction). */
+  requesting_party?: RequestingParty;
+  ticket: { resources: { resource_id: string; type?: string; resource_scopes: string[] }[] };
+  rules: SharingRule[];
+  approvals: { id: string; requesting_party: { iss: string; sub: string }; resource_id: string; resource_scopes: string[]; expires_at: string }[];
+  refused_before: boolean;
+}
+
+export interface ClaimsOutput {
+  outcome: 'grant' | 'need_info' | 'request_submitted' | 'request_denied';
+  permissions: { resource_id: string; resource_scopes: string[] }[];
+  required_claims: { claim_token_format: string[]; name: string; friendly_name: string }[];
+  /** Rule ids (or `approval:<id>`) behind a grant or a denial. */
+  because: string[];
+}
+
 /** Every entrypoint of the bundle, by the name used in policies/entrypoints.json. */
 export interface Entrypoints {
   consent: { input: ConsentInput; output: ConsentOutput };
   introspection: { input: IntrospectionInput; output: IntrospectionOutput };
+  claims: { input: ClaimsInput; output: ClaimsOutput };
 }
 
 export type EntrypointName = keyof Entrypoints;
@@ -55,7 +79,7 @@ export type EntrypointOutput<E extends EntrypointName> = Entrypoints[E]['output'
 /** Entrypoint name → Rego path (e.g. `assent/consent/decision`), as the wasm module exports it. */
 export type EntrypointPaths = Readonly<Record<EntrypointName, string>>;
 
-const names: Record<EntrypointName, true> = { consent: true, introspection: true };
+const names: Record<EntrypointName, true> = { consent: true, introspection: true, claims: true };
 export const entrypointNames = Object.keys(names) as EntrypointName[];
 
 /** Reads policies/entrypoints.json, requiring exactly the entrypoints this file types. */

@@ -1,0 +1,79 @@
+import type { Collection, Store, StoredDocument } from '../port.js';
+
+export interface RequestedPermission {
+  resource_id: string;
+  resource_scopes: string[];
+}
+
+/** Who asked, as the claims policy saw them. */
+export interface RequestingParty {
+  iss: string;
+  sub: string;
+  email?: string;
+  email_verified?: boolean;
+  name?: string;
+  /** Further verified claims (e.g. an NPI) a rule may match on. */
+  claims?: Record<string, string>;
+}
+
+/**
+ * A permission ticket (UMA Grant §3.2), keyed by the hash of the ticket string: bound to the owner,
+ * the resource server, the requested permissions and an expiry; single use. Claims gathered for it
+ * (claims interaction) travel with it to the ticket that replaces it.
+ */
+export interface TicketDocument extends StoredDocument {
+  ownerId: string;
+  resourceServerId: string;
+  permissions: RequestedPermission[];
+  requestingParty?: RequestingParty;
+  expiresAt: Date;
+  consumedAt?: Date;
+}
+
+/** An access request the owner was asked about (`request_submitted`), and what they said. */
+export interface AccessRequestDocument extends StoredDocument {
+  ownerId: string;
+  clientId: string;
+  requestingParty: RequestingParty;
+  permissions: RequestedPermission[];
+  status: 'pending' | 'approved' | 'denied';
+  createdAt: Date;
+  decidedAt?: Date;
+  /** The claims decision that led to the request, for the access history. */
+  decisionId: string;
+}
+
+/** A one-off grant the owner gave by approving a request. */
+export interface ApprovalDocument extends StoredDocument {
+  ownerId: string;
+  requestId: string;
+  requestingParty: { iss: string; sub: string };
+  resource_id: string;
+  resource_scopes: string[];
+  expiresAt: Date;
+}
+
+/** Persisted claims token (UMA Grant §3.3.3): the claims already proven, reusable by that client. */
+export interface PctDocument extends StoredDocument {
+  clientId: string;
+  requestingParty: RequestingParty;
+  expiresAt: Date;
+}
+
+export class UmaRequests {
+  private constructor(
+    readonly tickets: Collection<TicketDocument>,
+    readonly requests: Collection<AccessRequestDocument>,
+    readonly approvals: Collection<ApprovalDocument>,
+    readonly pcts: Collection<PctDocument>,
+  ) {}
+
+  static async open(store: Store) {
+    return new UmaRequests(
+      await store.collection<TicketDocument>('uma_tickets'),
+      await store.collection<AccessRequestDocument>('uma_requests', { indexed: ['ownerId', 'status'] }),
+      await store.collection<ApprovalDocument>('uma_approvals', { indexed: ['ownerId'] }),
+      await store.collection<PctDocument>('uma_pcts'),
+    );
+  }
+}
