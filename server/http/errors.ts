@@ -10,12 +10,14 @@ export class ProtocolError extends Error {
     readonly code: string,
     readonly description?: string,
     readonly headers: Record<string, string> = {},
+    /** Further members of the error body a protocol defines (e.g. UMA's `ticket`, `required_claims`). */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(description ? `${code}: ${description}` : code);
   }
 
-  get body(): Record<string, string> {
-    return this.description ? { error: this.code, error_description: this.description } : { error: this.code };
+  get body(): Record<string, unknown> {
+    return { ...this.extra, error: this.code, ...(this.description ? { error_description: this.description } : {}) };
   }
 }
 

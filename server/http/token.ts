@@ -6,6 +6,7 @@ import { clientCredentialsGrant } from '../oauth/grants/client-credentials.js';
 import { refreshTokenGrant } from '../oauth/grants/refresh-token.js';
 import type { GrantHandler } from '../oauth/grants/types.js';
 import type { ClientDocument } from '../store/repositories/clients.js';
+import { UMA_TICKET_GRANT, umaTicketGrant } from '../uma/grant.js';
 import { ProtocolError, invalidRequest } from './errors.js';
 import { readParams, requireParam } from './params.js';
 import { formOf } from './pages.js';
@@ -14,6 +15,7 @@ export const GRANT_HANDLERS: Record<string, GrantHandler> = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
+  [UMA_TICKET_GRANT]: umaTicketGrant,
 };
 
 /** The body of a form-encoded, client-authenticated endpoint (token, introspection, revocation). */

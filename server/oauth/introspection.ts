@@ -22,8 +22,15 @@ export async function introspect(services: Services, caller: ClientDocument, tok
 async function accessTokenDetails(services: Services, token: string): Promise<Introspected | undefined> {
   const payload = await services.tokenService.verifyAccessToken(token);
   if (!payload) return undefined;
-  const { iss, sub, aud, exp, iat, jti, client_id, scope, auth_time } = payload;
-  return { active: true, token_type: 'Bearer', iss, sub, aud, exp, iat, jti, client_id, scope, ...(auth_time ? { auth_time } : {}) };
+  const { iss, sub, aud, exp, iat, jti, client_id, scope, auth_time, permissions } = payload;
+  return {
+    active: true,
+    token_type: 'Bearer',
+    iss, sub, aud, exp, iat, jti, client_id, scope,
+    ...(auth_time ? { auth_time } : {}),
+    // An RPT's permissions (UMA Federated Authorization §5.1.1).
+    ...(permissions ? { permissions } : {}),
+  };
 }
 
 async function refreshTokenDetails(services: Services, token: string): Promise<Introspected | undefined> {

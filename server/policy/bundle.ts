@@ -40,7 +40,7 @@ export async function loadBundle(wasm: Uint8Array, entrypoints: Partial<Entrypoi
   const digest = sha256Hex(wasm);
   let policy: Awaited<ReturnType<typeof loadPolicy>>;
   try {
-    policy = await loadPolicy(wasm);
+    policy = await loadPolicy(wasm, undefined, HOST_BUILTINS);
   } catch (cause) {
     throw new PolicyError('load_failed', `policy bundle ${digest.slice(0, 12)} failed to load: ${describe(cause)}`, {
       cause,
@@ -75,6 +75,31 @@ export async function loadBundle(wasm: Uint8Array, entrypoints: Partial<Entrypoi
       return first.result as EntrypointOutput<E>;
     },
   };
+}
+
+/**
+ * Builtins OPA's wasm target leaves to the host and the opa-wasm SDK does not provide. They must
+ * be pure (same argument, same answer) so that decisions stay replayable.
+ */
+const HOST_BUILTINS: Record<string, (...args: unknown[]) => unknown> = {
+  'time.parse_rfc3339_ns': (value) => parseRfc3339Ns(value),
+};
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+
+/** Nanoseconds since the epoch, as OPA's `time.parse_rfc3339_ns`; throws on anything else. */
+export function parseRfc3339Ns(value: unknown): number {
+  const m = typeof value === 'string' ? RFC3339.exec(value) : null;
+  if (!m) throw new Error(`time.parse_rfc3339_ns: not an RFC 3339 time: ${JSON.stringify(value)}`);
+  const [, y, mo, d, h, mi, sec, fraction = '', sign, oh = '0', om = '0'] = m;
+  const seconds = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec)) / 1000;
+  const check = new Date(seconds * 1000);
+  if (Number.isNaN(seconds) || check.getUTCDate() !== Number(d) || check.getUTCHours() !== Number(h) || Number(sec) > 59) {
+    throw new Error(`time.parse_rfc3339_ns: not a valid time: ${value as string}`);
+  }
+  const offset = (sign === '-' ? -1 : 1) * (Number(oh) * 3600 + Number(om) * 60);
+  const ns = BigInt(seconds - offset) * 1_000_000_000n + BigInt(fraction.padEnd(9, '0') || '0');
+  return Number(ns);
 }
 
 /** The opa-wasm SDK throws strings as well as Errors. */

@@ -14,6 +14,19 @@ interface DecisionDocument extends StoredDocument {
   decidedAt: Date;
   input: string;
   result: string;
+  /** `input.owner.sub` when the input has one (claims): lets an owner list the decisions about them. */
+  ownerId?: string;
+}
+
+function recordOf(doc: DecisionDocument): DecisionRecord {
+  return {
+    id: doc._id,
+    entrypoint: doc.entrypoint,
+    bundleDigest: doc.bundleDigest,
+    input: JSON.parse(doc.input) as DecisionRecord['input'],
+    result: JSON.parse(doc.result) as DecisionRecord['result'],
+    decidedAt: doc.decidedAt,
+  };
 }
 
 /** A bundle's wasm (base64), stored once per digest. */
@@ -47,7 +60,7 @@ export class DecisionLog {
 
   static async open(store: Store, engine: BundleSource): Promise<DecisionLog> {
     const decisions = await store.collection<DecisionDocument>('decisions', {
-      indexed: ['entrypoint', 'bundleDigest', 'decidedAt'],
+      indexed: ['entrypoint', 'bundleDigest', 'decidedAt', 'ownerId'],
     });
     const bundles = await store.collection<BundleDocument>('policy_bundles');
     return new DecisionLog(decisions, bundles, engine);
@@ -58,6 +71,7 @@ export class DecisionLog {
     const bundle = this.engine.bundle(record.bundleDigest);
     if (!bundle) throw new Error(`decision ${record.id}: bundle ${record.bundleDigest} was not loaded by this engine`);
     await this.storeBundle(bundle);
+    const owner = (record.input as { owner?: { sub?: unknown } }).owner?.sub;
     await this.decisions.insert({
       _id: record.id,
       entrypoint: record.entrypoint,
@@ -65,20 +79,18 @@ export class DecisionLog {
       decidedAt: record.decidedAt,
       input: JSON.stringify(record.input),
       result: JSON.stringify(record.result),
+      ...(typeof owner === 'string' ? { ownerId: owner } : {}),
     });
   }
 
   async find(id: string): Promise<DecisionRecord | null> {
     const doc = await this.decisions.findOne({ _id: id });
-    if (!doc) return null;
-    return {
-      id: doc._id,
-      entrypoint: doc.entrypoint,
-      bundleDigest: doc.bundleDigest,
-      input: JSON.parse(doc.input) as DecisionRecord['input'],
-      result: JSON.parse(doc.result) as DecisionRecord['result'],
-      decidedAt: doc.decidedAt,
-    };
+    return doc ? recordOf(doc) : null;
+  }
+
+  /** The most recent decisions of one entrypoint about one owner (`input.owner.sub`), newest first. */
+  async ofOwner(ownerId: string, entrypoint: EntrypointName, limit = 50): Promise<DecisionRecord[]> {
+    return (await this.decisions.find({ ownerId, entrypoint }, { sort: { decidedAt: -1 }, limit })).map(recordOf);
   }
 
   /** Re-evaluates a recorded decision against the bundle that made it; null for an unknown id. */

@@ -7,7 +7,7 @@ export const TICKET_LIFETIME_SECONDS = 300;
 /** Mints a permission ticket; only its hash is stored. */
 export async function issueTicket(
   services: Pick<Services, 'uma'>,
-  binding: { ownerId: string; resourceServerId: string; permissions: RequestedPermission[]; requestingParty?: RequestingParty },
+  binding: { ownerId: string; resourceServerId: string; permissions: RequestedPermission[]; requestingParty?: RequestingParty; clientId?: string },
 ): Promise<string> {
   const ticket = generateSecret();
   await services.uma.tickets.insert({
@@ -16,6 +16,7 @@ export async function issueTicket(
     resourceServerId: binding.resourceServerId,
     permissions: binding.permissions,
     ...(binding.requestingParty ? { requestingParty: binding.requestingParty } : {}),
+    ...(binding.clientId ? { clientId: binding.clientId } : {}),
     expiresAt: new Date(Date.now() + TICKET_LIFETIME_SECONDS * 1000),
   });
   return ticket;

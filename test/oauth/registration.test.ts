@@ -1,49 +1,16 @@
 import { readFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import Router from '@koa/router';
-import { createApp, type Services } from '../../server/app.js';
 import { projectRoot } from '../../server/config/config.js';
 import { hashSecret } from '../../server/crypto/secrets.js';
 import { ProtocolError } from '../../server/http/errors.js';
-import { registrationMetadata, registrationRoutes } from '../../server/http/registration.js';
+import { registrationMetadata } from '../../server/http/registration.js';
 import { ASSERTION_ALGORITHMS, CLIENT_AUTH_METHODS } from '../../server/oauth/clients/authenticate.js';
 import { ClientRegistration } from '../../server/oauth/clients/registration.js';
 import type { ClientDocument } from '../../server/store/repositories/clients.js';
-import { storeBackends, type StoreBackend } from '../support/stores.js';
+import { storeBackends } from '../support/stores.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const INITIAL_ACCESS_TOKEN = 'initial-access-token-for-tests-0123456789';
-
-/**
- * The real application (createApp over a test server's services) with the registration routes
- * added, on its own loopback port; its URL is the issuer, so registration_client_uri is usable.
- */
-async function startRegistrationServer(backend: StoreBackend, env: Record<string, string> = {}) {
-  const base = await startTestServer(backend, env);
-  const listener = http.createServer();
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
-  const services: Services = { ...base.services, config: { ...base.services.config, issuer: url } };
-  const app = createApp(services);
-  const router = new Router();
-  registrationRoutes(router, { registration: new ClientRegistration({ clients: services.clients, config: services.config }), config: services.config });
-  app.use(router.routes());
-  app.use(router.allowedMethods());
-  listener.on('request', app.callback());
-  return {
-    url,
-    base,
-    async stop() {
-      listener.closeAllConnections();
-      await new Promise((resolve) => listener.close(resolve));
-      await base.stop();
-    },
-  };
-}
-
-type RegistrationServer = Awaited<ReturnType<typeof startRegistrationServer>>;
 
 const webClient = {
   client_name: 'Heart app',
@@ -54,9 +21,9 @@ const webClient = {
 };
 
 describe.each(storeBackends)('dynamic client registration on the $name store', (backend) => {
-  let server: RegistrationServer;
+  let server: TestServer;
   beforeAll(async () => {
-    server = await startRegistrationServer(backend);
+    server = await startTestServer(backend);
   });
   afterAll(() => server.stop());
 
@@ -70,7 +37,7 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
       body: options.json !== undefined ? JSON.stringify(options.json) : options.body,
     });
   const register = (json: unknown) => request('POST', '/register', { json });
-  const clientDocuments = async () => (await server.base.services.store.collection<ClientDocument>('clients')).find({ source: 'registration' });
+  const clientDocuments = async () => (await server.services.store.collection<ClientDocument>('clients')).find({ source: 'registration' });
 
   async function expectError(response: Response, status: number, error: string, description?: RegExp) {
     expect(response.status).toBe(status);
@@ -101,7 +68,7 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
 
     // The issued secret authenticates the client at the token endpoint.
     const authorization = `Basic ${Buffer.from(`${registered.client_id}:${registered.client_secret}`).toString('base64')}`;
-    expect((await server.base.services.authenticateClient({ authorization, body: {} }))._id).toBe(registered.client_id);
+    expect((await server.services.authenticateClient({ authorization, body: {} }))._id).toBe(registered.client_id);
 
     const read = await request('GET', clientUri, { token });
     expect(read.status).toBe(200);
@@ -120,13 +87,13 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
     expect(afterUpdate.grant_types).toEqual(['authorization_code']);
     expect(afterUpdate.client_secret).toBeUndefined();
     expect(await (await request('GET', clientUri, { token })).json()).toEqual(afterUpdate);
-    expect((await server.base.services.authenticateClient({ authorization, body: {} }))._id).toBe(registered.client_id);
+    expect((await server.services.authenticateClient({ authorization, body: {} }))._id).toBe(registered.client_id);
 
     const deleted = await request('DELETE', clientUri, { token });
     expect(deleted.status).toBe(204);
     expect(await deleted.text()).toBe('');
     await expectError(await request('GET', clientUri, { token }), 401, 'invalid_token');
-    expect(await server.base.services.clients.byId(registered.client_id)).toBeNull();
+    expect(await server.services.clients.byId(registered.client_id)).toBeNull();
   });
 
   test('discovery-ready metadata and the schema agree with what authentication supports', async () => {
@@ -284,7 +251,7 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
       expect([...bodies]).toEqual([JSON.stringify({ error: 'invalid_token', error_description: 'the registration access token is not valid for this client' })]);
       // Nothing was changed or deleted.
       expect(await (await request('GET', clientPath, { token: client.registration_access_token })).json()).toMatchObject(webClient);
-      expect(await server.base.services.clients.byId('demo-app')).not.toBeNull();
+      expect(await server.services.clients.byId('demo-app')).not.toBeNull();
     });
 
     test('a token in the query string is not accepted', async () => {
@@ -311,7 +278,7 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
       const response = await request('PUT', clientPath, { token, json: { client_id: client.client_id, ...webClient, token_endpoint_auth_method: 'client_secret_post' } });
       expect(response.status).toBe(200);
       const body = { client_id: client.client_id, client_secret: client.client_secret };
-      expect((await server.base.services.authenticateClient({ body }))._id).toBe(client.client_id);
+      expect((await server.services.authenticateClient({ body }))._id).toBe(client.client_id);
     });
   });
 
@@ -328,9 +295,9 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
 });
 
 describe.each(storeBackends)('registration behind an initial access token on the $name store', (backend) => {
-  let server: RegistrationServer;
+  let server: TestServer;
   beforeAll(async () => {
-    server = await startRegistrationServer(backend, { ASSENT_REGISTRATION: 'token', ASSENT_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN });
+    server = await startTestServer(backend, { ASSENT_REGISTRATION: 'token', ASSENT_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN });
   });
   afterAll(() => server.stop());
 
@@ -353,7 +320,7 @@ describe.each(storeBackends)('registration behind an initial access token on the
       expect(response.headers.get('www-authenticate')).toMatch(challenge);
       expect((await response.json()).error).toBe('invalid_token');
     }
-    expect(await (await server.base.services.store.collection<ClientDocument>('clients')).count({ source: 'registration' })).toBe(0);
+    expect(await (await server.services.store.collection<ClientDocument>('clients')).count({ source: 'registration' })).toBe(0);
     const response = await register(`Bearer ${INITIAL_ACCESS_TOKEN}`);
     expect(response.status).toBe(201);
     expect((await response.json()).client_id).toBeDefined();

@@ -26,6 +26,8 @@ export interface TicketDocument extends StoredDocument {
   resourceServerId: string;
   permissions: RequestedPermission[];
   requestingParty?: RequestingParty;
+  /** Set on a ticket handed to one client (claims interaction): only that client may redeem it. */
+  clientId?: string;
   expiresAt: Date;
   consumedAt?: Date;
 }
@@ -36,6 +38,8 @@ export interface AccessRequestDocument extends StoredDocument {
   clientId: string;
   requestingParty: RequestingParty;
   permissions: RequestedPermission[];
+  /** Canonical form of `permissions`, to recognise the same request again. */
+  permissionKey: string;
   status: 'pending' | 'approved' | 'denied';
   createdAt: Date;
   decidedAt?: Date;

@@ -1,0 +1,66 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Services } from '../app.js';
+import { bearerToken, invalidToken } from '../oauth/bearer.js';
+import type { ClientDocument } from '../store/repositories/clients.js';
+import { umaTicketGrant } from '../uma/grant.js';
+import { ProtocolError, invalidRequest } from './errors.js';
+import { readParams, requireParam } from './params.js';
+import { claimsInteractionEndpoint } from './uma-claims.js';
+
+/** Scope of an authorization API token (AAT), the legacy (UMA 1.0) client credential for the RPT endpoint. */
+export const AAT_SCOPE = 'uma_authorization';
+
+/**
+ * The legacy HIE of One UMA endpoints, a compatibility layer over the UMA 2.0 core:
+ *
+ * - `requesting_party_claims_endpoint` `GET /rqp_claims`: the claims interaction endpoint under its
+ *   old name; HIE of One used the same parameters (`client_id`, `ticket`, `claims_redirect_uri`,
+ *   `state`) and the same `authorization_state=claims_submitted` on the way back.
+ * - `rpt_endpoint` `POST /authz_request`: the client presents an AAT (an access token with scope
+ *   `uma_authorization`, e.g. from client_credentials) as bearer and `{"ticket": …}` (JSON or a form;
+ *   `rpt` to upgrade one); the answer is the `uma-ticket` grant's for the AAT's client, the RPT
+ *   under UMA 1.0's name `rpt` and HIE of One's `access_token`. Errors are the grant's UMA errors.
+ */
+export function hieOfOneRoutes(router: Router, services: Services): void {
+  router.get('/rqp_claims', claimsInteractionEndpoint(services));
+
+  router.post('/authz_request', async (ctx) => {
+    ctx.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    const client = await aatClient(services, ctx);
+    const params = readParams(requestBody(ctx), ['ticket', 'rpt'] as const);
+    const ticket = requireParam(params, 'ticket');
+    const granted = await umaTicketGrant(services, client, { ticket, ...(params.rpt ? { rpt: params.rpt } : {}) });
+    const extra = granted as unknown as { pct?: string; upgraded?: boolean };
+    ctx.body = {
+      rpt: granted.access_token,
+      access_token: granted.access_token,
+      token_type: granted.token_type,
+      expires_in: granted.expires_in,
+      ...(extra.pct ? { pct: extra.pct } : {}),
+      ...(extra.upgraded ? { upgraded: true } : {}),
+    };
+  });
+}
+
+/** The client an AAT was issued to: a live access token of this server for this server, with scope uma_authorization. */
+async function aatClient(services: Services, ctx: Context): Promise<ClientDocument> {
+  const token = await services.tokenService.verifyAccessToken(bearerToken(ctx));
+  const audience = ([] as unknown[]).concat(token?.aud ?? []);
+  if (!token || !audience.includes(services.config.issuer)) throw invalidToken();
+  if (!token.scope.split(' ').includes(AAT_SCOPE)) {
+    throw new ProtocolError(403, 'insufficient_scope', `an authorization API token (scope ${AAT_SCOPE}) is required`, {
+      'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${AAT_SCOPE}"`,
+    });
+  }
+  const client = await services.clients.byId(token.client_id);
+  if (!client) throw invalidToken('the client of this token no longer exists');
+  return client;
+}
+
+function requestBody(ctx: Context): Record<string, unknown> {
+  if (!ctx.is('application/json', 'application/x-www-form-urlencoded')) throw new ProtocolError(415, 'invalid_request', 'the request body must be application/json');
+  const body = ctx.request.body;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalidRequest('the request body must be a JSON object');
+  return body as Record<string, unknown>;
+}

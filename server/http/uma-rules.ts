@@ -1,0 +1,109 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Services } from '../app.js';
+import { bearerToken, invalidToken } from '../oauth/bearer.js';
+import type { SharingRule } from '../store/repositories/sharing-rules.js';
+import {
+  addRule,
+  byId,
+  deleteRule,
+  describeRule,
+  explainDecision,
+  getRule,
+  listRules,
+  preview,
+  replaceRule,
+  validateParty,
+  type ResourceNames,
+} from '../uma/sharing.js';
+import { invalidRequest, notFound, ProtocolError } from './errors.js';
+
+/** The scope an owner's own app needs to read and change their sharing rules. */
+export const SHARING_RULES_SCOPE = 'sharing_rules';
+
+/**
+ * The owner's sharing rules as a JSON API (GET/POST /uma/rules, GET/PUT/DELETE /uma/rules/:id,
+ * POST /uma/rules/preview) and the explanation of a decision about them
+ * (GET /uma/decisions/:id/explain). Callers hold an access token the owner granted with scope
+ * `sharing_rules`; everything is scoped to that owner, so another owner's rule or decision is a 404.
+ * Rules go in and out exactly as schemas/sharing-rule.schema.json has them; each answer adds the
+ * rule's plain-language `description` beside it, never inside it, so a rule read can be PUT back.
+ */
+export function umaRulesRoutes(router: Router, services: Services): void {
+  const described = (rule: SharingRule, names: ResourceNames) => ({ rule, description: describeRule(rule, names) });
+  const names = async (ownerId: string) => byId(await services.resources.ofOwner(ownerId));
+
+  router.get('/uma/rules', async (ctx) => {
+    const owner = await requireOwnerToken(services, ctx);
+    const [rules, resources] = await Promise.all([listRules(services, owner), names(owner)]);
+    ctx.body = { rules: rules.map((r) => described(r, resources)) };
+  });
+
+  router.post('/uma/rules', async (ctx) => {
+    const owner = await requireOwnerToken(services, ctx);
+    const rule = await addRule(services, owner, jsonBody(ctx));
+    ctx.status = 201;
+    ctx.set('Location', `${services.config.issuer}/uma/rules/${encodeURIComponent(rule.id)}`);
+    ctx.body = described(rule, await names(owner));
+  });
+
+  router.post('/uma/rules/preview', async (ctx) => {
+    const owner = await requireOwnerToken(services, ctx);
+    ctx.body = await preview(services, owner, validateParty(jsonBody(ctx)));
+  });
+
+  router.get('/uma/rules/:id', async (ctx) => {
+    const owner = await requireOwnerToken(services, ctx);
+    ctx.body = described(await getRule(services, owner, ctx.params.id!), await names(owner));
+  });
+
+  router.put('/uma/rules/:id', async (ctx) => {
+    const owner = await requireOwnerToken(services, ctx);
+    ctx.body = described(await replaceRule(services, owner, ctx.params.id!, jsonBody(ctx)), await names(owner));
+  });
+
+  router.delete('/uma/rules/:id', async (ctx) => {
+    const owner = await requireOwnerToken(services, ctx);
+    await deleteRule(services, owner, ctx.params.id!);
+    ctx.status = 204;
+  });
+
+  router.get('/uma/decisions/:id/explain', async (ctx) => {
+    const owner = await requireOwnerToken(services, ctx);
+    const explanation = await explainDecision(services, ctx.params.id!, owner);
+    if (!explanation) throw notFound('you have no decision with this id');
+    const e = explanation;
+    ctx.body = {
+      id: e.id,
+      entrypoint: e.entrypoint,
+      bundle_digest: e.bundleDigest,
+      decided_at: e.decidedAt.toISOString(),
+      input: Object.fromEntries(e.input.map((line) => [line.label, line.value])),
+      outcome: e.outcome,
+      replayed_outcome: e.replayedOutcome,
+      matches: e.matches,
+      because: e.because,
+      result: e.result,
+    };
+  });
+}
+
+/** The owner (`sub`) of a valid access token with scope `sharing_rules`, issued for this server. */
+async function requireOwnerToken(services: Services, ctx: Context): Promise<string> {
+  ctx.set('Cache-Control', 'no-store');
+  const token = await services.tokenService.verifyAccessToken(bearerToken(ctx));
+  if (!token) throw invalidToken();
+  const audience = Array.isArray(token.aud) ? token.aud : [token.aud];
+  if (!audience.includes(services.config.issuer)) throw invalidToken('the access token is not meant for this server');
+  if (!token.scope.split(' ').includes(SHARING_RULES_SCOPE) || !token.sub || token.sub === token.client_id) {
+    throw new ProtocolError(403, 'insufficient_scope', 'an access token with scope sharing_rules, granted by the owner, is required', {
+      'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${SHARING_RULES_SCOPE}"`,
+    });
+  }
+  return token.sub;
+}
+
+function jsonBody(ctx: Context): unknown {
+  if (!ctx.is('application/json')) throw invalidRequest('the request body must be application/json');
+  return ctx.request.body;
+}

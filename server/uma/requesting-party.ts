@@ -1,0 +1,41 @@
+import { jwtVerify } from 'jose';
+import type { Services } from '../app.js';
+import { hashSecret } from '../crypto/secrets.js';
+import { ProtocolError } from '../http/errors.js';
+import type { AccountDocument } from '../store/repositories/accounts.js';
+import type { RequestingParty } from '../store/repositories/uma-requests.js';
+
+export const ID_TOKEN_FORMAT = 'http://openid.net/specs/openid-connect-core-1_0.html#IDToken';
+
+/** The claims a local Assent account proves about itself. */
+export function partyFromAccount(issuer: string, account: AccountDocument): RequestingParty {
+  return { iss: issuer, sub: account._id, email: account.email, email_verified: account.emailVerified, name: account.name };
+}
+
+/**
+ * A pushed claim token (UMA Grant §3.3.1): an OpenID Connect ID token this server issued to the
+ * pushing client. Anything else is `invalid_grant`; nothing unverified reaches the claims policy.
+ */
+export async function partyFromClaimToken(services: Services, clientId: string, token: string, format: string | undefined): Promise<RequestingParty> {
+  if (format !== ID_TOKEN_FORMAT) throw new ProtocolError(400, 'invalid_request', `claim_token_format must be ${ID_TOKEN_FORMAT}`);
+  try {
+    const { payload } = await jwtVerify(token, async (header) => services.keys.verificationKey(header.kid), {
+      issuer: services.config.issuer,
+      audience: clientId,
+      algorithms: ['ES256', 'ES384', 'RS256', 'RS384'],
+    });
+    if (!payload.sub) throw new Error('no sub');
+    const account = await services.accounts.byId(payload.sub);
+    if (!account) throw new Error('unknown account');
+    return partyFromAccount(services.config.issuer, account);
+  } catch {
+    throw new ProtocolError(400, 'invalid_grant', 'the claim token is not a valid ID token issued to this client');
+  }
+}
+
+/** A persisted claims token this server gave the same client earlier. */
+export async function partyFromPct(services: Services, clientId: string, pct: string): Promise<RequestingParty> {
+  const doc = await services.uma.pcts.findOne({ _id: hashSecret(pct), clientId });
+  if (!doc) throw new ProtocolError(400, 'invalid_grant', 'the pct is invalid or expired');
+  return doc.requestingParty;
+}
