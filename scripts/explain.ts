@@ -4,7 +4,7 @@ import { DecisionLog } from '../server/policy/decision-log.js';
 import { openStore } from '../server/store/open.js';
 import { Resources } from '../server/store/repositories/resources.js';
 import { SharingRules } from '../server/store/repositories/sharing-rules.js';
-import { explainDecision, type Explanation } from '../server/uma/sharing.js';
+import { explainDecision, type Explanation } from '../server/uma/sharing/explain.js';
 
 /**
  * `npm run explain -- <decision id>`: "why was this access allowed?" Opens the configured store,

@@ -3,26 +3,14 @@ import type { Context } from 'koa';
 import type { Services } from '../app.js';
 import type { ClaimsOutput } from '../policy/entrypoints.js';
 import type { SessionDocument as Session } from '../sessions/sessions.js';
-import {
-  accessHistory,
-  activeRpts,
-  addRule,
-  byId,
-  decideRequest,
-  deleteRule,
-  describeRule,
-  explainDecision,
-  partyLabel,
-  pendingRequests,
-  plainDate,
-  preview,
-  resourceLabel,
-  revokeRpt,
-  validateParty,
-  type HypotheticalParty,
-  type Preview,
-  type RequestDecision,
-} from '../uma/sharing.js';
+import { explainDecision } from '../uma/sharing/explain.js';
+import { accessHistory } from '../uma/sharing/history.js';
+import { validateParty, type HypotheticalParty } from '../uma/sharing/party.js';
+import { preview, type Preview } from '../uma/sharing/preview.js';
+import { decideRequest, pendingRequests, type RequestDecision } from '../uma/sharing/requests.js';
+import { activeRpts, revokeRpt } from '../uma/sharing/rpts.js';
+import { addRule, deleteRule } from '../uma/sharing/rules.js';
+import { byId, describeRule, partyLabel, plainDate, resourceLabel } from '../uma/sharing/sentences.js';
 import { notFound, ProtocolError } from './errors.js';
 import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
 import { readParams, requireParam } from './params.js';

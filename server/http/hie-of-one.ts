@@ -31,14 +31,13 @@ export function hieOfOneRoutes(router: Router, services: Services): void {
     const params = readParams(requestBody(ctx), ['ticket', 'rpt'] as const);
     const ticket = requireParam(params, 'ticket');
     const granted = await umaTicketGrant(services, client, { ticket, ...(params.rpt ? { rpt: params.rpt } : {}) });
-    const extra = granted as unknown as { pct?: string; upgraded?: boolean };
     ctx.body = {
       rpt: granted.access_token,
       access_token: granted.access_token,
       token_type: granted.token_type,
       expires_in: granted.expires_in,
-      ...(extra.pct ? { pct: extra.pct } : {}),
-      ...(extra.upgraded ? { upgraded: true } : {}),
+      ...(granted.pct ? { pct: granted.pct } : {}),
+      ...(granted.upgraded ? { upgraded: true } : {}),
     };
   });
 }

@@ -3,19 +3,11 @@ import type { Context } from 'koa';
 import type { Services } from '../app.js';
 import { bearerToken, invalidToken } from '../oauth/bearer.js';
 import type { SharingRule } from '../store/repositories/sharing-rules.js';
-import {
-  addRule,
-  byId,
-  deleteRule,
-  describeRule,
-  explainDecision,
-  getRule,
-  listRules,
-  preview,
-  replaceRule,
-  validateParty,
-  type ResourceNames,
-} from '../uma/sharing.js';
+import { explainDecision } from '../uma/sharing/explain.js';
+import { validateParty } from '../uma/sharing/party.js';
+import { preview } from '../uma/sharing/preview.js';
+import { addRule, deleteRule, getRule, listRules, replaceRule } from '../uma/sharing/rules.js';
+import { byId, describeRule, type ResourceNames } from '../uma/sharing/sentences.js';
 import { invalidRequest, notFound, ProtocolError } from './errors.js';
 
 /** The scope an owner's own app needs to read and change their sharing rules. */

@@ -1,6 +1,6 @@
 import type { ClaimsInput } from '../../server/policy/entrypoints.js';
 import type { AccessRequestDocument } from '../../server/store/repositories/uma-requests.js';
-import { APPROVAL_LIFETIME_SECONDS } from '../../server/uma/sharing.js';
+import { APPROVAL_LIFETIME_SECONDS } from '../../server/uma/sharing/requests.js';
 import { formOf, hiddenFields, textOf, type BrowserlessUser, type Page } from '../support/browserless-user.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';

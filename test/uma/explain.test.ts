@@ -14,7 +14,7 @@ import { openMongoStore } from '../../server/store/mongo.js';
 import type { Store, StoredDocument } from '../../server/store/port.js';
 import { Resources } from '../../server/store/repositories/resources.js';
 import { SharingRules, type SharingRule } from '../../server/store/repositories/sharing-rules.js';
-import { explainDecision } from '../../server/uma/sharing.js';
+import { explainDecision } from '../../server/uma/sharing/explain.js';
 import { consentCases } from '../policy/fixtures.js';
 import { disposeStore, storeBackends, testMongoUri } from '../support/stores.js';
 

@@ -1,5 +1,5 @@
 import type { ClaimsInput } from '../../server/policy/entrypoints.js';
-import { describeRule } from '../../server/uma/sharing.js';
+import { describeRule } from '../../server/uma/sharing/sentences.js';
 import { RawClient } from '../support/oauth-flow.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';

@@ -9,6 +9,9 @@ export interface TokenResponse {
   scope: string;
   id_token?: string;
   refresh_token?: string;
+  /** UMA: a persisted claims token, and whether an RPT was upgraded. */
+  pct?: string;
+  upgraded?: boolean;
 }
 
 /** A grant type handler of the token endpoint: the client is already authenticated. */

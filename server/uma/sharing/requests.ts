@@ -1,0 +1,84 @@
+import { hashSecret } from '../../crypto/secrets.js';
+import { notFound } from '../../http/errors.js';
+import type { SharingRule } from '../../store/repositories/sharing-rules.js';
+import type { AccessRequestDocument } from '../../store/repositories/uma-requests.js';
+import type { SharingServices } from './services.js';
+import { newRuleId, validateRule } from './validation.js';
+
+/** Pending access requests and the owner's answer to them: approve once, approve always, deny. */
+
+/** How long an "approve once" lasts. */
+export const APPROVAL_LIFETIME_SECONDS = 30 * 24 * 3600;
+
+export function pendingRequests(services: SharingServices, ownerId: string): Promise<AccessRequestDocument[]> {
+  return services.uma.requests.find({ ownerId, status: 'pending' }, { sort: { createdAt: -1 } });
+}
+
+export type RequestDecision = 'once' | 'always' | 'deny';
+
+export interface RequestOutcome {
+  request: AccessRequestDocument;
+  approvals: string[];
+  rules: SharingRule[];
+}
+
+/**
+ * The owner's answer to a pending request: `once` gives a one-off approval per resource (for
+ * APPROVAL_LIFETIME_SECONDS), `always` adds allow rules for that account, `deny` refuses it (the
+ * claims policy then refuses the same request again). Only a pending request of this owner can be
+ * decided, and only once: the status change is the atomic step.
+ */
+export async function decideRequest(services: SharingServices, ownerId: string, requestId: string, decision: RequestDecision): Promise<RequestOutcome> {
+  const pending = await services.uma.requests.findOne({ _id: requestId, ownerId, status: 'pending' });
+  if (!pending) throw notFound('you have no pending request with this id');
+  const rules = decision === 'always' ? rulesFor(pending) : [];
+  const now = new Date();
+  const request = await services.uma.requests.consume(
+    { _id: requestId, ownerId, status: 'pending' },
+    { status: decision === 'deny' ? 'denied' : 'approved', decidedAt: now },
+  );
+  if (!request) throw notFound('you have no pending request with this id');
+  const approvals: string[] = [];
+  if (decision === 'once') {
+    const expiresAt = new Date(now.getTime() + APPROVAL_LIFETIME_SECONDS * 1000);
+    for (const p of request.permissions) {
+      const _id = hashSecret(`${request._id}|${p.resource_id}`);
+      await services.uma.approvals.upsert({
+        _id,
+        ownerId,
+        requestId: request._id,
+        requestingParty: { iss: request.requestingParty.iss, sub: request.requestingParty.sub },
+        resource_id: p.resource_id,
+        resource_scopes: [...p.resource_scopes],
+        expiresAt,
+      });
+      approvals.push(_id);
+    }
+  }
+  for (const rule of rules) await services.sharingRules.add(ownerId, rule);
+  return { request, approvals, rules };
+}
+
+/** "Approve always": allow rules for exactly this account, one per set of scopes asked for. */
+function rulesFor(request: AccessRequestDocument): SharingRule[] {
+  const party = request.requestingParty;
+  const byScopes = new Map<string, { ids: string[]; scopes: string[] }>();
+  for (const p of request.permissions) {
+    const scopes = [...new Set(p.resource_scopes)].sort();
+    const key = scopes.join(' ');
+    const group = byScopes.get(key) ?? { ids: [], scopes };
+    if (!group.ids.includes(p.resource_id)) group.ids.push(p.resource_id);
+    byScopes.set(key, group);
+  }
+  const who = party.name && party.email ? `${party.name} <${party.email}>` : (party.name ?? party.email ?? party.sub);
+  return [...byScopes.values()].map((group) =>
+    validateRule({
+      id: newRuleId(),
+      effect: 'allow',
+      grantee: { issuer: party.iss, subject: party.sub },
+      resources: { ids: group.ids },
+      scopes: group.scopes,
+      note: `Approved from an access request by ${who}`.slice(0, 500),
+    }),
+  );
+}
