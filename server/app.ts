@@ -35,6 +35,7 @@ import type { Store } from './store/port.js';
 import type { Accounts } from './store/repositories/accounts.js';
 import type { ClientDocument, Clients } from './store/repositories/clients.js';
 import type { Grants } from './store/repositories/grants.js';
+import type { Identities } from './store/repositories/identities.js';
 import type { Tokens } from './store/repositories/tokens.js';
 import type { Resources } from './store/repositories/resources.js';
 import type { SharingRules } from './store/repositories/sharing-rules.js';
@@ -56,6 +57,7 @@ export interface Services {
   resources: Resources;
   sharingRules: SharingRules;
   uma: UmaRequests;
+  identities: Identities;
   sessions: Sessions;
   interactions: Interactions;
   logins: Logins;

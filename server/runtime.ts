@@ -12,6 +12,7 @@ import type { Store } from './store/port.js';
 import { Accounts } from './store/repositories/accounts.js';
 import { Clients } from './store/repositories/clients.js';
 import { Grants } from './store/repositories/grants.js';
+import { Identities } from './store/repositories/identities.js';
 import { Tokens } from './store/repositories/tokens.js';
 import { Resources } from './store/repositories/resources.js';
 import { SharingRules } from './store/repositories/sharing-rules.js';
@@ -88,6 +89,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     resources: await Resources.open(store),
     sharingRules: await SharingRules.open(store),
     uma: await UmaRequests.open(store),
+    identities: await Identities.open(store),
     sessions: await Sessions.open(store),
     interactions: await Interactions.open(store),
     logins,

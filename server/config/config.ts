@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import formats from 'ajv-formats';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -24,12 +25,32 @@ export interface Config {
   registrationAccessPolicy: 'open' | 'token';
   initialAccessToken?: string;
   allowInsecureRedirects?: boolean;
+  upstreamProviders?: UpstreamProviderConfig[];
+}
+
+/** An upstream identity provider (schemas/config.schema.json#/properties/upstreamProviders). */
+export interface UpstreamProviderConfig {
+  id: string;
+  type: 'google' | 'oidc' | 'oauth2';
+  issuer?: string;
+  clientId: string;
+  clientSecret?: string;
+  scopes?: string[];
+  displayName: string;
+  logoUri?: string;
+  claimMapping?: Record<string, string>;
+  authorizationEndpoint?: string;
+  tokenEndpoint?: string;
+  userinfoEndpoint?: string;
+  trustClaimTokens?: boolean;
+  acceptedAudiences?: string[];
+  allowInsecureRequests?: boolean;
 }
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Each configuration key, the environment variable that sets it, and how its text is read. */
-const ENVIRONMENT: { key: keyof Config; env: string; kind: 'string' | 'integer' | 'boolean' }[] = [
+const ENVIRONMENT: { key: keyof Config; env: string; kind: 'string' | 'integer' | 'boolean' | 'json' }[] = [
   { key: 'issuer', env: 'ASSENT_ISSUER', kind: 'string' },
   { key: 'port', env: 'ASSENT_PORT', kind: 'integer' },
   { key: 'host', env: 'ASSENT_HOST', kind: 'string' },
@@ -47,6 +68,7 @@ const ENVIRONMENT: { key: keyof Config; env: string; kind: 'string' | 'integer' 
   { key: 'registrationAccessPolicy', env: 'ASSENT_REGISTRATION', kind: 'string' },
   { key: 'initialAccessToken', env: 'ASSENT_INITIAL_ACCESS_TOKEN', kind: 'string' },
   { key: 'allowInsecureRedirects', env: 'ASSENT_ALLOW_INSECURE_REDIRECTS', kind: 'boolean' },
+  { key: 'upstreamProviders', env: 'ASSENT_UPSTREAM_PROVIDERS', kind: 'json' },
 ];
 
 export class ConfigError extends Error {
@@ -95,7 +117,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** Environment text as the type the schema expects; text that does not fit stays text, so the schema names the problem. */
-function parseText(text: string, kind: 'string' | 'integer' | 'boolean'): unknown {
+function parseText(text: string, kind: 'string' | 'integer' | 'boolean' | 'json'): unknown {
+  if (kind === 'json') {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
   if (kind === 'integer' && /^-?\d+$/.test(text)) return Number(text);
   if (kind === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
   return text;
@@ -118,7 +147,9 @@ let compiled: ReturnType<Ajv2020['compile']> | undefined;
 function validator() {
   if (!compiled) {
     const schema = JSON.parse(readFileSync(path.join(projectRoot, 'schemas/config.schema.json'), 'utf8'));
-    compiled = new Ajv2020({ allErrors: true, strict: true }).compile(schema);
+    const ajv = new Ajv2020({ allErrors: true, strict: true });
+    formats.default(ajv);
+    compiled = ajv.compile(schema);
   }
   return compiled;
 }
@@ -126,10 +157,10 @@ function validator() {
 function describe(errors: ErrorObject[]): string {
   return errors
     .map((e) => {
-      const key = e.instancePath.slice(1) || (e.params as { additionalProperty?: string }).additionalProperty || '';
-      const env = ENVIRONMENT.find((x) => x.key === key)?.env;
-      const label = env ? `${env} (${key})` : key;
-      return `${label}: ${e.keyword === 'additionalProperties' ? 'unknown configuration key' : e.message}`;
+      const where = e.instancePath.slice(1) || (e.params as { additionalProperty?: string }).additionalProperty || '';
+      const env = ENVIRONMENT.find((x) => x.key === where.split('/')[0])?.env;
+      const label = env ? `${env} (${where})` : where;
+      return `${label}: ${e.keyword === 'additionalProperties' && !e.instancePath ? 'unknown configuration key' : e.message}`;
     })
     .join('; ');
 }
