@@ -4,6 +4,7 @@ import Koa from 'koa';
 import type { Config } from './config/config.js';
 import { accountRoutes } from './http/account.js';
 import { dashboardRoutes } from './http/dashboard.js';
+import { federationRoutes } from './http/federation.js';
 import { umaRulesRoutes } from './http/uma-rules.js';
 import { authorizeRoutes } from './http/authorize.js';
 import { healthRoutes } from './http/health.js';
@@ -22,6 +23,7 @@ import { umaDiscoveryRoutes } from './http/uma-discovery.js';
 import { umaProtectionRoutes } from './http/uma-protection.js';
 import { userinfoRoutes } from './http/userinfo.js';
 import { wellKnownRoutes } from './http/well-known.js';
+import type { ProviderMetadata } from './federation/provider-metadata.js';
 import type { KeyRing } from './keys/key-ring.js';
 import type { Logger } from './logger.js';
 import type { Interactions } from './oauth/interactions.js';
@@ -58,6 +60,8 @@ export interface Services {
   sharingRules: SharingRules;
   uma: UmaRequests;
   identities: Identities;
+  /** The configured upstream identity providers (config.upstreamProviders). */
+  upstream: ProviderMetadata;
   sessions: Sessions;
   interactions: Interactions;
   logins: Logins;
@@ -87,6 +91,7 @@ export function createApp(services: Services): Koa {
   userinfoRoutes(router, services);
   logoutRoutes(router, services);
   accountRoutes(router, services);
+  federationRoutes(router, services);
   dashboardRoutes(router, services);
   umaRulesRoutes(router, services);
   router.get('/static/assent.css', (ctx) => {

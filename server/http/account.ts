@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from '../app.js';
 import { generateSecret } from '../crypto/secrets.js';
+import { identitiesOf } from '../federation/choices.js';
 import { normalizeEmail } from '../store/repositories/accounts.js';
 import { Grants } from '../store/repositories/grants.js';
 import { checkCsrf, formOf, renderPage } from './pages.js';
@@ -42,7 +43,7 @@ export function accountRoutes(router: Router, services: Services): void {
         return { clientId: g.clientId, name: client?.metadata.client_name ?? g.clientId, scopes: g.scopes.join(', '), since: g.createdAt.toISOString().slice(0, 10) };
       }),
     );
-    renderPage(ctx, views, 'account', 'Your account', { email: account?.email, apps, csrf: session.csrf });
+    renderPage(ctx, views, 'account', 'Your account', { email: account?.email, apps, csrf: session.csrf, ...(await identitiesOf(services, session.accountId)) });
   });
 
   /** Runs a POSTed account action for the signed-in user, CSRF-checked, then shows the account page again. */

@@ -4,6 +4,7 @@ import type { Services } from '../app.js';
 import { authorizationCodeGrant } from '../oauth/grants/authorization-code.js';
 import { clientCredentialsGrant } from '../oauth/grants/client-credentials.js';
 import { refreshTokenGrant } from '../oauth/grants/refresh-token.js';
+import { TOKEN_EXCHANGE_GRANT, tokenExchangeGrant } from '../oauth/grants/token-exchange.js';
 import type { GrantHandler } from '../oauth/grants/types.js';
 import type { ClientDocument } from '../store/repositories/clients.js';
 import { UMA_TICKET_GRANT, umaTicketGrant } from '../uma/grant.js';
@@ -16,6 +17,7 @@ export const GRANT_HANDLERS: Record<string, GrantHandler> = {
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
   [UMA_TICKET_GRANT]: umaTicketGrant,
+  [TOKEN_EXCHANGE_GRANT]: tokenExchangeGrant,
 };
 
 /** The body of a form-encoded, client-authenticated endpoint (token, introspection, revocation). */

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { Services } from '../app.js';
+import { upstreamChoices } from '../federation/choices.js';
 import { ProtocolError } from '../http/errors.js';
 import type { ClientDocument } from '../store/repositories/clients.js';
 import { normalizeEmail } from '../store/repositories/accounts.js';
@@ -38,7 +39,7 @@ export async function beginAuthorization(services: Services, ctx: Context, param
 /** GET /interaction/:id: the page this interaction is waiting on. */
 export async function showInteraction(services: Services, interaction: InteractionDocument): Promise<FlowOutcome> {
   const client = await requireClient(services, interaction.request.clientId);
-  if (!interaction.login) return loginPage(interaction, client);
+  if (!interaction.login) return loginPage(services, interaction, client);
   return consentPage(services, interaction, client, interaction.login);
 }
 
@@ -47,9 +48,23 @@ export async function submitLogin(services: Services, ctx: Context, interaction:
   const client = await requireClient(services, interaction.request.clientId);
   const email = normalizeEmail(form.email ?? '');
   const outcome = await services.logins.attempt(ctx.ip, email, form.password ?? '');
-  if (!outcome.ok) return { ...loginPage(interaction, client, outcome.message, email), status: outcome.status };
+  if (!outcome.ok) return { ...loginPage(services, interaction, client, outcome.message, email), status: outcome.status };
   await services.sessions.start(ctx, outcome.accountId);
   const login = { accountId: outcome.accountId, authTime: Math.floor(Date.now() / 1000) };
+  await services.interactions.recordLogin(interaction._id, login);
+  return afterLogin(services, ctx, interaction.request, client, login, interaction);
+}
+
+/**
+ * An account proved itself at an upstream provider (server/federation/login.ts, which checked
+ * that this browser started the interaction): continues the interaction like a password login.
+ */
+export async function continueAfterUpstreamLogin(services: Services, ctx: Context, interactionId: string, accountId: string): Promise<FlowOutcome> {
+  const interaction = await services.interactions.byId(interactionId);
+  if (!interaction) throw expired();
+  const client = await requireClient(services, interaction.request.clientId);
+  await services.sessions.start(ctx, accountId);
+  const login = { accountId, authTime: Math.floor(Date.now() / 1000) };
   await services.interactions.recordLogin(interaction._id, login);
   return afterLogin(services, ctx, interaction.request, client, login, interaction);
 }
@@ -111,12 +126,12 @@ function clientName(client: ClientDocument) {
   return client.metadata.client_name ?? client._id;
 }
 
-function loginPage(interaction: InteractionDocument, client: ClientDocument, error?: string, email?: string): FlowOutcome & { kind: 'page' } {
+function loginPage(services: Services, interaction: InteractionDocument, client: ClientDocument, error?: string, email?: string): FlowOutcome & { kind: 'page' } {
   return {
     kind: 'page',
     page: 'login',
     title: 'Sign in',
-    data: { client: clientName(client), action: `/interaction/${interaction._id}/login`, csrf: interaction.csrf, error, email: email ?? interaction.request.loginHint },
+    data: { client: clientName(client), action: `/interaction/${interaction._id}/login`, csrf: interaction.csrf, error, email: email ?? interaction.request.loginHint, upstream: upstreamChoices(services, `/interaction/${interaction._id}`) },
   };
 }
 

@@ -54,6 +54,11 @@ export class Interactions {
     return interaction && binding && secretMatches(binding, interaction.browserHash) ? interaction : null;
   }
 
+  /** The unfinished interaction by id, without the browser check: only for a caller that made that check earlier. */
+  byId(id: string): Promise<InteractionDocument | null> {
+    return this.interactions.findOne({ _id: id, finishedAt: { $exists: false } });
+  }
+
   async recordLogin(id: string, login: { accountId: string; authTime: number }) {
     await this.interactions.update({ _id: id }, { login });
   }

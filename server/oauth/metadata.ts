@@ -26,7 +26,7 @@ export const oauthMetadata: MetadataContribution = (issuer) => ({
   end_session_endpoint: `${issuer}/logout`,
   response_types_supported: ['code'],
   response_modes_supported: ['query'],
-  grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:uma-ticket'],
+  grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:uma-ticket', 'urn:ietf:params:oauth:grant-type:token-exchange'],
   code_challenge_methods_supported: ['S256'],
   scopes_supported: KNOWN_SCOPES,
   subject_types_supported: ['public'],

@@ -66,11 +66,32 @@ export interface ClaimsOutput {
   because: string[];
 }
 
+/** Input of `assent/exchange/decision` (schemas/policy/exchange.input.schema.json): RFC 8693. */
+export interface ExchangeInput {
+  now: string;
+  client: { client_id: string; allowed_scopes: readonly string[] };
+  /** The verified upstream identity of the subject_token. */
+  subject: { iss: string; sub: string; email?: string; email_verified?: boolean; linked_account?: { sub: string } };
+  requested_scopes: readonly string[];
+  known_scopes: readonly string[];
+  /** Issuers of the providers trusted for their ID tokens (trustClaimTokens). */
+  trusted_issuers: readonly string[];
+}
+
+export type ExchangeDenialReason = 'untrusted_issuer' | 'unknown_scope' | 'not_allowed_for_client' | 'never_exchanged' | 'interactive_only' | 'requires_linked_account';
+
+/** Output of `assent/exchange/decision` (schemas/policy/exchange.output.schema.json); arrays sorted. */
+export interface ExchangeOutput {
+  granted: string[];
+  denied: { scope: string; reason: ExchangeDenialReason }[];
+}
+
 /** Every entrypoint of the bundle, by the name used in policies/entrypoints.json. */
 export interface Entrypoints {
   consent: { input: ConsentInput; output: ConsentOutput };
   introspection: { input: IntrospectionInput; output: IntrospectionOutput };
   claims: { input: ClaimsInput; output: ClaimsOutput };
+  exchange: { input: ExchangeInput; output: ExchangeOutput };
 }
 
 export type EntrypointName = keyof Entrypoints;
@@ -79,7 +100,7 @@ export type EntrypointOutput<E extends EntrypointName> = Entrypoints[E]['output'
 /** Entrypoint name → Rego path (e.g. `assent/consent/decision`), as the wasm module exports it. */
 export type EntrypointPaths = Readonly<Record<EntrypointName, string>>;
 
-const names: Record<EntrypointName, true> = { consent: true, introspection: true, claims: true };
+const names: Record<EntrypointName, true> = { consent: true, introspection: true, claims: true, exchange: true };
 export const entrypointNames = Object.keys(names) as EntrypointName[];
 
 /** Reads policies/entrypoints.json, requiring exactly the entrypoints this file types. */

@@ -7,6 +7,7 @@ import type { ClientDocument } from '../store/repositories/clients.js';
 import { normalizeEmail } from '../store/repositories/accounts.js';
 import type { Collection, Store, StoredDocument } from '../store/port.js';
 import type { RequestingParty } from '../store/repositories/uma-requests.js';
+import { upstreamChoices } from '../federation/choices.js';
 import { partyFromAccount } from './requesting-party.js';
 import { issueTicket } from './tickets.js';
 
@@ -84,6 +85,11 @@ export class ClaimsInteractions {
     return interaction && binding && secretMatches(binding, interaction.browserHash) ? interaction : null;
   }
 
+  /** The unfinished interaction by id, without the browser check: only for a caller that made that check earlier. */
+  byId(id: string): Promise<ClaimsInteractionDocument | null> {
+    return this.interactions.findOne({ _id: id, finishedAt: { $exists: false } });
+  }
+
   /** Ends the interaction exactly once; a concurrent second submission gets null. */
   async finish(ctx: Context, id: string): Promise<ClaimsInteractionDocument | null> {
     const interaction = await this.interactions.consume({ _id: id, finishedAt: { $exists: false } }, { finishedAt: new Date() });
@@ -122,7 +128,7 @@ export async function showClaimsInteraction(services: Services, ctx: Context, in
   const client = await requireClient(services, interaction.clientId);
   const session = await services.sessions.current(ctx);
   const account = session ? await services.accounts.byId(session.accountId) : null;
-  return account ? confirmPage(interaction, client, account) : loginPage(interaction, client);
+  return account ? confirmPage(services, interaction, client, account) : loginPage(services, interaction, client);
 }
 
 /** POST /uma/claims/:id/login: a local account signs in, which is itself the party's deliberate act. */
@@ -130,7 +136,7 @@ export async function submitClaimsLogin(services: Services, ctx: Context, intera
   const client = await requireClient(services, interaction.clientId);
   const email = normalizeEmail(form.email ?? '');
   const outcome = await services.logins.attempt(ctx.ip, email, form.password ?? '');
-  if (!outcome.ok) return { ...loginPage(interaction, client, outcome.message, email), status: outcome.status };
+  if (!outcome.ok) return { ...loginPage(services, interaction, client, outcome.message, email), status: outcome.status };
   await services.sessions.start(ctx, outcome.accountId);
   const account = await services.accounts.byId(outcome.accountId);
   if (!account) throw expired();
@@ -147,13 +153,13 @@ export async function submitClaimsConfirm(services: Services, ctx: Context, inte
     if (!(await (await ClaimsInteractions.of(services.store)).finish(ctx, interaction._id))) throw expired();
     return errorRedirect(interaction, 'access_denied', 'the requesting party declined to provide claims');
   }
-  if (decision === 'switch') return loginPage(interaction, client);
+  if (decision === 'switch') return loginPage(services, interaction, client);
   if (decision !== 'continue') throw invalidRequest('unknown decision');
   const session = await services.sessions.current(ctx);
   const account = session ? await services.accounts.byId(session.accountId) : null;
-  if (!account) return loginPage(interaction, client, 'Your session has ended. Sign in again.');
+  if (!account) return loginPage(services, interaction, client, 'Your session has ended. Sign in again.');
   // Someone else signed in (another tab) since the page was shown: show the page again.
-  if (account._id !== shownAccount) return confirmPage(interaction, client, account);
+  if (account._id !== shownAccount) return confirmPage(services, interaction, client, account);
   return completeClaimsInteraction(services, ctx, interaction, partyFromAccount(services.config.issuer, account));
 }
 
@@ -217,16 +223,16 @@ async function requireClient(services: Services, clientId: string) {
 const clientName = (client: ClientDocument) => client.metadata.client_name ?? client._id;
 
 /** The shared sign-in page; upstream "log in with …" choices will be offered on it too. */
-function loginPage(interaction: ClaimsInteractionDocument, client: ClientDocument, error?: string, email?: string): ClaimsOutcome & { kind: 'page' } {
+function loginPage(services: Services, interaction: ClaimsInteractionDocument, client: ClientDocument, error?: string, email?: string): ClaimsOutcome & { kind: 'page' } {
   return {
     kind: 'page',
     page: 'login',
     title: 'Sign in',
-    data: { client: clientName(client), action: `${CLAIMS_PATH}/${interaction._id}/login`, csrf: interaction.csrf, error, email },
+    data: { client: clientName(client), action: `${CLAIMS_PATH}/${interaction._id}/login`, csrf: interaction.csrf, error, email, upstream: upstreamChoices(services, `${CLAIMS_PATH}/${interaction._id}`) },
   };
 }
 
-function confirmPage(interaction: ClaimsInteractionDocument, client: ClientDocument, account: { _id: string; email: string; name?: string }): ClaimsOutcome & { kind: 'page' } {
+function confirmPage(services: Services, interaction: ClaimsInteractionDocument, client: ClientDocument, account: { _id: string; email: string; name?: string }): ClaimsOutcome & { kind: 'page' } {
   return {
     kind: 'page',
     page: 'claims',
@@ -238,6 +244,7 @@ function confirmPage(interaction: ClaimsInteractionDocument, client: ClientDocum
       account: account._id,
       action: `${CLAIMS_PATH}/${interaction._id}/confirm`,
       csrf: interaction.csrf,
+      upstream: upstreamChoices(services, `${CLAIMS_PATH}/${interaction._id}`),
     },
   };
 }

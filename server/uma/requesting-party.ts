@@ -1,6 +1,8 @@
-import { jwtVerify } from 'jose';
+import { decodeJwt, jwtVerify, type JWTPayload } from 'jose';
 import type { Services } from '../app.js';
+import type { UpstreamProviderConfig } from '../config/config.js';
 import { hashSecret } from '../crypto/secrets.js';
+import { FederationError } from '../federation/provider-metadata.js';
 import { ProtocolError } from '../http/errors.js';
 import type { AccountDocument } from '../store/repositories/accounts.js';
 import type { RequestingParty } from '../store/repositories/uma-requests.js';
@@ -14,10 +16,20 @@ export function partyFromAccount(issuer: string, account: AccountDocument): Requ
 
 /**
  * A pushed claim token (UMA Grant §3.3.1): an OpenID Connect ID token this server issued to the
- * pushing client. Anything else is `invalid_grant`; nothing unverified reaches the claims policy.
+ * pushing client, or one from a configured upstream provider trusted for claim tokens
+ * (`trustClaimTokens`), verified against that provider's keys. Anything else is `invalid_grant`;
+ * nothing unverified reaches the claims policy.
  */
 export async function partyFromClaimToken(services: Services, clientId: string, token: string, format: string | undefined): Promise<RequestingParty> {
   if (format !== ID_TOKEN_FORMAT) throw new ProtocolError(400, 'invalid_request', `claim_token_format must be ${ID_TOKEN_FORMAT}`);
+  let issuer: unknown;
+  try {
+    issuer = decodeJwt(token).iss;
+  } catch {
+    issuer = undefined;
+  }
+  const upstream = typeof issuer === 'string' && issuer !== services.config.issuer ? services.upstream.byIssuer(issuer) : undefined;
+  if (upstream) return partyFromUpstreamIdToken(services, upstream, token);
   try {
     const { payload } = await jwtVerify(token, async (header) => services.keys.verificationKey(header.kid), {
       issuer: services.config.issuer,
@@ -31,6 +43,48 @@ export async function partyFromClaimToken(services: Services, clientId: string, 
   } catch {
     throw new ProtocolError(400, 'invalid_grant', 'the claim token is not a valid ID token issued to this client');
   }
+}
+
+/** The audiences an upstream ID token must be issued to for Assent to accept it. */
+export function upstreamAudiences(provider: UpstreamProviderConfig): string[] {
+  return provider.acceptedAudiences?.length ? provider.acceptedAudiences : [provider.clientId];
+}
+
+/**
+ * Verifies an ID token of a trusted upstream provider (`trustClaimTokens`) and returns the party it
+ * proves. Every failure (untrusted provider, bad token, provider unreachable) is `invalid_grant`.
+ */
+export async function partyFromUpstreamIdToken(services: Services, provider: UpstreamProviderConfig, token: string): Promise<RequestingParty> {
+  if (!provider.trustClaimTokens) throw new ProtocolError(400, 'invalid_grant', `ID tokens of ${provider.displayName} are not accepted as claim tokens`);
+  try {
+    const payload = await services.upstream.verifyIdToken(provider.id, token, { audiences: upstreamAudiences(provider) });
+    return partyFromUpstreamClaims(provider, payload);
+  } catch (error) {
+    if (error instanceof FederationError) {
+      services.logger.info('upstream claim token rejected', { provider: provider.id, code: error.code, reason: error.message });
+      const description =
+        error.code === 'provider_unavailable' ? `${provider.displayName} could not be reached to verify the token` : `the ID token from ${provider.displayName} is not valid`;
+      throw new ProtocolError(400, 'invalid_grant', description);
+    }
+    throw error;
+  }
+}
+
+/** The requesting party an upstream provider's verified claims describe (claimMapping applied). */
+export function partyFromUpstreamClaims(provider: UpstreamProviderConfig, payload: JWTPayload & { iss: string; sub: string }): RequestingParty {
+  const party: RequestingParty = { iss: payload.iss, sub: payload.sub };
+  if (typeof payload['email'] === 'string') party.email = payload['email'];
+  // Only a provider's explicit `true` counts (Google sends the string "true" in older tokens).
+  if (payload['email_verified'] === true || payload['email_verified'] === 'true') party.email_verified = true;
+  else if (party.email !== undefined) party.email_verified = false;
+  if (typeof payload['name'] === 'string') party.name = payload['name'];
+  const claims: Record<string, string> = {};
+  for (const [name, upstreamName] of Object.entries(provider.claimMapping ?? {})) {
+    const value = payload[upstreamName];
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') claims[name] = String(value);
+  }
+  if (Object.keys(claims).length > 0) party.claims = claims;
+  return party;
 }
 
 /** A persisted claims token this server gave the same client earlier. */

@@ -12,6 +12,8 @@ export interface TokenResponse {
   /** UMA: a persisted claims token, and whether an RPT was upgraded. */
   pct?: string;
   upgraded?: boolean;
+  /** RFC 8693 §2.2.1: the type of the token issued by a token exchange. */
+  issued_token_type?: string;
 }
 
 /** A grant type handler of the token endpoint: the client is already authenticated. */

@@ -1,0 +1,77 @@
+import type { Context } from 'koa';
+import { generateSecret, hashSecret, secretMatches } from '../crypto/secrets.js';
+import type { Collection, Store, StoredDocument } from '../store/port.js';
+
+export type FederationPurpose = 'login' | 'claims' | 'link';
+
+/**
+ * One trip to an upstream provider: keyed by the hash of the `state` sent there, carrying the
+ * nonce and PKCE verifier the answer must match, what the trip is for (an authorization request's
+ * login, a UMA claims interaction, linking an identity to a signed-in account) and the browser it
+ * is bound to (the hash of a cookie). Single use, ten minutes.
+ */
+export interface FederationStateDocument extends StoredDocument {
+  providerId: string;
+  purpose: FederationPurpose;
+  /** The interaction, claims interaction or account the trip continues. */
+  targetId: string;
+  nonce?: string;
+  codeVerifier: string;
+  browserHash: string;
+  spentAt?: Date;
+  expiresAt: Date;
+}
+
+export const FEDERATION_PATH = '/federation';
+const COOKIE = 'assent_federation';
+const LIFETIME_SECONDS = 10 * 60;
+
+export class FederationStates {
+  private constructor(private readonly states: Collection<FederationStateDocument>) {}
+
+  private static opened = new WeakMap<Store, Promise<FederationStates>>();
+
+  static of(store: Store): Promise<FederationStates> {
+    let opened = FederationStates.opened.get(store);
+    if (!opened) {
+      opened = store.collection<FederationStateDocument>('federation_states').then((c) => new FederationStates(c));
+      FederationStates.opened.set(store, opened);
+    }
+    return opened;
+  }
+
+  /** Stores a new trip and binds it to this browser; returns the `state` to send upstream. */
+  async create(ctx: Context, fields: Pick<FederationStateDocument, 'providerId' | 'purpose' | 'targetId' | 'nonce' | 'codeVerifier'>): Promise<string> {
+    const state = generateSecret();
+    const binding = generateSecret();
+    const id = hashSecret(state);
+    await this.states.insert({
+      _id: id,
+      providerId: fields.providerId,
+      purpose: fields.purpose,
+      targetId: fields.targetId,
+      ...(fields.nonce !== undefined ? { nonce: fields.nonce } : {}),
+      codeVerifier: fields.codeVerifier,
+      browserHash: hashSecret(binding),
+      expiresAt: new Date(Date.now() + LIFETIME_SECONDS * 1000),
+    });
+    ctx.cookies.set(cookieName(id), binding, { httpOnly: true, sameSite: 'lax', path: FEDERATION_PATH, maxAge: LIFETIME_SECONDS * 1000, overwrite: true });
+    return state;
+  }
+
+  /**
+   * Spends the trip of `state` exactly once: only when it exists, is unexpired and unspent, and this
+   * browser holds its cookie. Anything else (unknown, replayed, another browser) is null.
+   */
+  async take(ctx: Context, state: string): Promise<FederationStateDocument | null> {
+    if (!/^[A-Za-z0-9_-]{20,128}$/.test(state)) return null;
+    const id = hashSecret(state);
+    const binding = ctx.cookies.get(cookieName(id));
+    ctx.cookies.set(cookieName(id), null, { httpOnly: true, sameSite: 'lax', path: FEDERATION_PATH, overwrite: true });
+    const found = await this.states.findOne({ _id: id, spentAt: { $exists: false } });
+    if (!found || !binding || !secretMatches(binding, found.browserHash) || found.expiresAt.getTime() <= Date.now()) return null;
+    return this.states.consume({ _id: id, spentAt: { $exists: false } }, { spentAt: new Date() });
+  }
+}
+
+const cookieName = (id: string) => `${COOKIE}_${id.slice(0, 16)}`;

@@ -1,0 +1,78 @@
+import type Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import type { Services } from '../app.js';
+import { CALLBACK_PATH, beginFederation, completeFederation, type FederationOutcome } from '../federation/login.js';
+import { expired as authorizationExpired } from '../oauth/authorization-flow.js';
+import { CLAIMS_PATH, ClaimsInteractions, expired as claimsExpired } from '../uma/claims-interaction.js';
+import { ProtocolError, invalidRequest } from './errors.js';
+import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
+
+/**
+ * Logging in through upstream identity providers. A trip upstream starts from a path the browser's
+ * interaction cookie is sent to (`/interaction/:id/federation/:provider`,
+ * `/uma/claims/:id/federation/:provider`), so only the browser that owns an interaction can
+ * continue it with an upstream identity; `/federation/:provider/start?purpose=…&interaction=…`
+ * just leads there. Linking is a CSRF-checked POST of the signed-in account.
+ */
+export function federationRoutes(router: Router, services: Services): void {
+  router.get('/federation/:provider/start', (ctx) => {
+    const purpose = ctx.query.purpose;
+    const interaction = ctx.query.interaction;
+    if (typeof interaction !== 'string' || !/^[A-Za-z0-9_-]{20,64}$/.test(interaction)) return renderErrorPage(ctx, services.views, invalidRequest('missing or malformed parameter interaction'));
+    const provider = encodeURIComponent(String(ctx.params.provider));
+    if (purpose === 'login') return redirect(ctx, `/interaction/${interaction}/federation/${provider}`);
+    if (purpose === 'claims') return redirect(ctx, `${CLAIMS_PATH}/${interaction}/federation/${provider}`);
+    renderErrorPage(ctx, services.views, invalidRequest('purpose must be login or claims'));
+  });
+
+  router.get('/interaction/:id/federation/:provider', asPage(services, async (ctx) => {
+    const found = await services.interactions.find(ctx, String(ctx.params.id));
+    if (!found) throw authorizationExpired();
+    return beginFederation(services, ctx, String(ctx.params.provider), 'login', found._id);
+  }));
+
+  router.get(`${CLAIMS_PATH}/:id/federation/:provider`, asPage(services, async (ctx) => {
+    const found = await (await ClaimsInteractions.of(services.store)).find(ctx, String(ctx.params.id));
+    if (!found) throw claimsExpired();
+    return beginFederation(services, ctx, String(ctx.params.provider), 'claims', found._id);
+  }));
+
+  router.post('/account/identities/:provider/link', asPage(services, async (ctx) => {
+    const session = await services.sessions.current(ctx);
+    if (!session) return { kind: 'redirect', url: '/login' };
+    checkCsrf(formOf(ctx).csrf, session.csrf);
+    return beginFederation(services, ctx, String(ctx.params.provider), 'link', session.accountId);
+  }));
+
+  router.post('/account/identities/unlink', asPage(services, async (ctx) => {
+    const session = await services.sessions.current(ctx);
+    if (!session) return { kind: 'redirect', url: '/login' };
+    const form = formOf(ctx);
+    checkCsrf(form.csrf, session.csrf);
+    if (typeof form.identity !== 'string') throw invalidRequest('missing parameter identity');
+    if (await services.identities.unlink(session.accountId, form.identity)) services.logger.info('federation: identity unlinked', { account: session.accountId });
+    return { kind: 'redirect', url: '/account' };
+  }));
+
+  router.get(CALLBACK_PATH, asPage(services, (ctx) => completeFederation(services, ctx)));
+}
+
+function redirect(ctx: Context, url: string) {
+  ctx.set('Cache-Control', 'no-store');
+  ctx.status = 303;
+  ctx.redirect(url);
+}
+
+/** Everything here is for a person in a browser: outcomes and protocol errors are pages or redirects. */
+function asPage(services: Services, handler: (ctx: Context) => Promise<FederationOutcome>): Middleware {
+  return async (ctx) => {
+    try {
+      const outcome = await handler(ctx);
+      if (outcome.kind === 'redirect') return redirect(ctx, outcome.url);
+      renderPage(ctx, services.views, outcome.page, outcome.title, outcome.data, outcome.status);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      renderErrorPage(ctx, services.views, err);
+    }
+  };
+}

@@ -1,0 +1,102 @@
+import { decodeJwt } from 'jose';
+import { ProtocolError, invalidRequest } from '../../http/errors.js';
+import { readParams, requireParam, splitList } from '../../http/params.js';
+import { FederationError } from '../../federation/provider-metadata.js';
+import type { ExchangeInput } from '../../policy/entrypoints.js';
+import { partyFromUpstreamClaims, upstreamAudiences } from '../../uma/requesting-party.js';
+import { isAbsoluteUriWithoutFragment } from '../authorization-request.js';
+import { allowedScopes } from '../consent.js';
+import { KNOWN_SCOPES } from '../scopes.js';
+import { invalidScope, type GrantHandler } from './types.js';
+
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** RFC 8693 §2.2.2: an invalid or unacceptable subject_token is `invalid_request`. */
+const badSubjectToken = (description: string) => new ProtocolError(400, 'invalid_request', description);
+
+/**
+ * RFC 8693 token exchange: a client trades an ID token from a configured upstream provider it is
+ * trusted for (`trustClaimTokens`) for an Assent access token. The token is verified against that
+ * provider's keys; the `exchange` policy decides the scopes (user scopes only when the upstream
+ * identity is linked to a local account, which then is the token's subject; otherwise the subject
+ * is the client itself). Nothing is written unless a token is issued (apart from the decision record).
+ */
+export const tokenExchangeGrant: GrantHandler = async (services, client, body) => {
+  if (client.metadata.token_endpoint_auth_method === 'none') throw new ProtocolError(400, 'unauthorized_client', 'public clients cannot use token exchange');
+  const params = readParams(body, ['subject_token', 'subject_token_type', 'requested_token_type', 'scope', 'resource', 'audience', 'actor_token', 'actor_token_type'] as const);
+  const subjectToken = requireParam(params, 'subject_token');
+  const subjectTokenType = requireParam(params, 'subject_token_type');
+  if (subjectTokenType !== ID_TOKEN_TYPE) throw invalidRequest(`subject_token_type must be ${ID_TOKEN_TYPE}`);
+  if (params.requested_token_type !== undefined && params.requested_token_type !== ACCESS_TOKEN_TYPE) {
+    throw invalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
+  }
+  if (params.actor_token !== undefined || params.actor_token_type !== undefined) throw invalidRequest('actor_token (delegation) is not supported');
+  if (params.resource !== undefined && !isAbsoluteUriWithoutFragment(params.resource)) throw new ProtocolError(400, 'invalid_target', 'resource must be an absolute URI without a fragment');
+  if (params.resource !== undefined && params.audience !== undefined && params.resource !== params.audience) {
+    throw new ProtocolError(400, 'invalid_target', 'give either resource or audience, not two different targets');
+  }
+  const audience = params.resource ?? params.audience;
+
+  // Which provider? Only a configured OpenID provider's keys can verify the token.
+  let issuer: unknown;
+  try {
+    issuer = decodeJwt(subjectToken).iss;
+  } catch {
+    throw badSubjectToken('subject_token is not a JWT');
+  }
+  const provider = typeof issuer === 'string' ? services.upstream.byIssuer(issuer) : undefined;
+  if (!provider || provider.type === 'oauth2') throw badSubjectToken('subject_token is not from a configured identity provider');
+  let verified;
+  try {
+    verified = await services.upstream.verifyIdToken(provider.id, subjectToken, { audiences: upstreamAudiences(provider) });
+  } catch (error) {
+    if (!(error instanceof FederationError)) throw error;
+    services.logger.info('token exchange subject_token rejected', { client: client._id, provider: provider.id, code: error.code, reason: error.message });
+    throw badSubjectToken(
+      error.code === 'provider_unavailable' ? `${provider.displayName} could not be reached to verify subject_token` : `subject_token is not a valid ID token from ${provider.displayName}`,
+    );
+  }
+  const party = partyFromUpstreamClaims(provider, verified);
+  const linked = await services.identities.find(party.iss, party.sub);
+  const trustedIssuers = services.upstream
+    .list()
+    .filter((p) => p.trustClaimTokens && p.type !== 'oauth2')
+    .map((p) => services.upstream.issuerOf(p.id));
+  const requested = params.scope !== undefined ? splitList(params.scope) : allowedScopes(client);
+  const input: ExchangeInput = {
+    now: new Date().toISOString(),
+    client: { client_id: client._id, allowed_scopes: allowedScopes(client) },
+    subject: {
+      iss: party.iss,
+      sub: party.sub,
+      ...(party.email !== undefined ? { email: party.email } : {}),
+      ...(party.email_verified !== undefined ? { email_verified: party.email_verified } : {}),
+      ...(linked ? { linked_account: { sub: linked.accountId } } : {}),
+    },
+    requested_scopes: requested,
+    known_scopes: KNOWN_SCOPES,
+    trusted_issuers: trustedIssuers,
+  };
+  const { result, record } = services.policy.decide('exchange', input);
+  await services.decisions.record(record);
+  if (result.denied.some((d) => d.reason === 'untrusted_issuer')) throw badSubjectToken(`ID tokens of ${provider.displayName} are not accepted for token exchange`);
+  if (result.granted.length === 0) throw invalidScope(`none of the requested scopes can be granted: ${result.denied.map((d) => `${d.scope} (${d.reason})`).join(', ')}`);
+  // A linked account whose holder was deleted meanwhile cannot be the subject.
+  if (linked && !(await services.accounts.byId(linked.accountId))) throw badSubjectToken('the account linked to this identity no longer exists');
+  const access = await services.tokenService.issueAccessToken({
+    clientId: client._id,
+    subject: linked ? linked.accountId : client._id,
+    ...(linked ? { accountId: linked.accountId } : {}),
+    scopes: result.granted,
+    ...(audience !== undefined ? { audience } : {}),
+  });
+  return {
+    access_token: access.token,
+    issued_token_type: ACCESS_TOKEN_TYPE,
+    token_type: 'Bearer',
+    expires_in: access.expiresIn,
+    scope: result.granted.join(' '),
+  };
+};

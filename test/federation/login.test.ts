@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto';
+import { issueTicket } from '../../server/uma/tickets.js';
+import { BrowserlessUser, DEMO_EMAIL, formOf, formsOf, hiddenFields, textOf, type Page } from '../support/browserless-user.js';
+import { basicAuth, pkce, postForm, randomValue } from '../support/oauth-flow.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { storeBackends } from '../support/stores.js';
+import { addResource, accountId, signedIn } from '../uma/sharing-support.js';
+import { UPSTREAM_NAME, UpstreamProvider } from '../support/upstream-provider.js';
+
+/**
+ * Logging in through an upstream OpenID provider (a real oidc-provider on loopback), over HTTP
+ * with a cookie-jar user: a requesting party with no local account during UMA claims
+ * interaction, a patient with a linked identity during an authorization request, linking from
+ * the account page, and the ways it must fail (no session, no party, a clear page).
+ */
+const UMA_GRANT = 'urn:ietf:params:oauth:grant-type:uma-ticket';
+const CLINIC_CLAIMS = 'http://localhost:4700/claims';
+const DEMO_REDIRECT = 'http://localhost:4200/callback';
+const RESOURCE = 'fed-meds';
+
+describe.each(storeBackends)('federated login on the $name store', (backend) => {
+  let server: TestServer;
+  let upstream: UpstreamProvider;
+  let clinic: { id: string; secret: string };
+  let ownerId: string;
+
+  beforeAll(async () => {
+    upstream = await UpstreamProvider.listen({
+      'dr-verified': { email: 'dr.verified@clinic.example', email_verified: true, name: 'Dr Verified' },
+      'dr-unverified': { email: 'dr.unverified@clinic.example', email_verified: false, name: 'Dr Unverified' },
+      'alice-upstream': { email: 'alice@upstream.example', email_verified: true, name: 'Alice' },
+      'someone-else': { email: 'else@upstream.example', email_verified: true },
+    });
+    server = await startTestServer(backend, upstream.env());
+    upstream.serve(server.services.config.issuer);
+    ownerId = await accountId(server.services);
+    await addResource(server.services, ownerId, { id: RESOURCE, name: 'Medications', type: 'MedicationStatement', scopes: ['read', 'write'] });
+    for (const email of ['dr.verified@clinic.example', 'dr.unverified@clinic.example']) {
+      await server.services.sharingRules.add(ownerId, { id: `rule-${email.split('@')[0]!.replace('.', '-')}`, effect: 'allow', grantee: { email }, resources: { types: ['MedicationStatement'] }, scopes: ['read'], conditions: { email_verified: true } });
+    }
+    const response = await fetch(`${server.url}/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ client_name: 'Clinic EHR', grant_types: ['authorization_code', UMA_GRANT], redirect_uris: ['http://localhost:4700/callback'], claims_redirect_uris: [CLINIC_CLAIMS], scope: 'openid uma_authorization' }),
+    });
+    expect(response.status).toBe(201);
+    const body = (await response.json()) as { client_id: string; client_secret: string };
+    clinic = { id: body.client_id, secret: body.client_secret };
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await upstream?.close().catch(() => undefined);
+  });
+
+  const grant = (ticket: string) => postForm(server.url, '/token', { grant_type: UMA_GRANT, ticket }, { Authorization: basicAuth(clinic.id, clinic.secret) });
+
+  /** A fresh claims interaction for a ticket on the resource; returns the sign-in page. */
+  async function claimsInteraction(user: BrowserlessUser) {
+    const ticket = await issueTicket(server.services, { ownerId, resourceServerId: 'demo-resource-server', permissions: [{ resource_id: RESOURCE, resource_scopes: ['read'] }] });
+    const url = new URL('/uma/claims', server.url);
+    url.search = new URLSearchParams({ client_id: clinic.id, ticket, claims_redirect_uri: CLINIC_CLAIMS, state: 'st' }).toString();
+    return user.follow(await user.get(url));
+  }
+
+  /** The "Log in with …" link of a page. */
+  function upstreamLink(page: Page): URL {
+    const match = page.html.match(/<a class="button secondary" href="([^"]+)">Log in with ([^<]+)<\/a>/);
+    expect(match?.[2]).toBe(UPSTREAM_NAME);
+    return new URL(match![1]!.replace(/&amp;/g, '&'), page.url);
+  }
+
+  /** Clicks the link: Assent sends the browser to the provider's authorization endpoint. */
+  async function toUpstream(user: BrowserlessUser, link: URL): Promise<URL> {
+    const page = await user.get(link);
+    expect(page.status).toBe(303);
+    expect(page.location!.origin).toBe(upstream.issuer);
+    const sent = page.location!.searchParams;
+    expect(sent.get('code_challenge_method')).toBe('S256');
+    expect(sent.get('scope')).toBe('openid email profile');
+    expect(sent.get('redirect_uri')).toBe(`${server.services.config.issuer}/federation/callback`);
+    expect(sent.get('state')).toBeTruthy();
+    expect(sent.get('nonce')).toBeTruthy();
+    return page.location!;
+  }
+
+  async function gatherVia(login: string): Promise<URL> {
+    const user = new BrowserlessUser(server.url);
+    const authorization = await toUpstream(user, upstreamLink(await claimsInteraction(user)));
+    const callback = await upstream.signIn(authorization, login);
+    const back = await user.get(callback);
+    expect(back.status).toBe(303);
+    expect(`${back.location!.origin}${back.location!.pathname}`).toBe(CLINIC_CLAIMS);
+    expect(user.cookie('assent_session')).toBeUndefined();
+    return back.location!;
+  }
+
+  test('a requesting party with no local account logs in upstream; their verified email matches a rule → RPT', async () => {
+    const back = await gatherVia('dr-verified');
+    expect(back.searchParams.get('state')).toBe('st');
+    const granted = await grant(back.searchParams.get('ticket')!);
+    expect(granted.status).toBe(200);
+    expect(granted.body.access_token).toEqual(expect.any(String));
+    expect(await server.services.accounts.byEmail('dr.verified@clinic.example')).toBeNull();
+  });
+
+  test('an unverified email does not match a rule that needs verification', async () => {
+    const back = await gatherVia('dr-unverified');
+    const answer = await grant(back.searchParams.get('ticket')!);
+    expect(answer.status).toBe(403);
+    expect(answer.body.access_token).toBeUndefined();
+    expect(answer.body.error).not.toBe('need_info');
+  });
+
+  async function startAuthorization(user: BrowserlessUser): Promise<Page> {
+    const { challenge } = pkce();
+    const url = new URL('/authorize', server.url);
+    url.search = new URLSearchParams({ response_type: 'code', client_id: 'demo-app', redirect_uri: DEMO_REDIRECT, scope: 'openid', state: randomValue(), nonce: randomValue(), code_challenge: challenge, code_challenge_method: 'S256' }).toString();
+    const page = await user.follow(await user.get(url));
+    expect(formOf(page).action.pathname).toMatch(/\/login$/);
+    return page;
+  }
+
+  async function link(email: string, login: string): Promise<Page> {
+    const user = await signedIn(server.url, email);
+    const account = await user.get('/account');
+    expect(textOf(account.html)).toContain('Linked identities');
+    const form = formsOf(account).find((f) => f.action.pathname.endsWith('/link'))!;
+    const started = await user.post(form.action, hiddenFields(form));
+    expect(started.status).toBe(303);
+    const callback = await upstream.signIn(started.location!, login);
+    return user.follow(await user.get(callback));
+  }
+
+  test('linking from the account page, then logging in with it during an authorization request', async () => {
+    const linked = await link(DEMO_EMAIL, 'alice-upstream');
+    expect(linked.url.pathname).toBe('/account');
+    expect(textOf(linked.html)).toContain(`${UPSTREAM_NAME} alice@upstream.example`);
+    expect(await server.services.identities.find(upstream.issuer, 'alice-upstream')).toMatchObject({ accountId: ownerId, providerId: 'testidp' });
+
+    // Someone else's account cannot take the same identity.
+    const other = await server.services.accounts.create({ name: 'Other', email: `other-${randomValue().toLowerCase()}@example.org`, emailVerified: true, passwordHash: (await server.services.accounts.byEmail(DEMO_EMAIL))!.passwordHash! });
+    const clash = await link(other.email, 'alice-upstream');
+    expect(clash.status).toBe(409);
+    expect(textOf(clash.html)).toContain('already linked to another account');
+
+    const user = new BrowserlessUser(server.url);
+    const authorization = await toUpstream(user, upstreamLink(await startAuthorization(user)));
+    let page = await user.get(await upstream.signIn(authorization, 'alice-upstream'));
+    expect(user.cookie('assent_session')).toBeTruthy();
+    page = await user.follow(page);
+    if (page.status === 200) page = await user.post(formOf(page).action, [...hiddenFields(formOf(page)), ['decision', 'allow']]);
+    expect(page.location!.href.startsWith(DEMO_REDIRECT)).toBe(true);
+    expect(page.location!.searchParams.get('code')).toBeTruthy();
+  });
+
+  test('an identity linked to no account cannot log a patient in', async () => {
+    const user = new BrowserlessUser(server.url);
+    const authorization = await toUpstream(user, upstreamLink(await startAuthorization(user)));
+    const page = await user.get(await upstream.signIn(authorization, 'someone-else'));
+    expect(page.status).toBe(403);
+    expect(textOf(page.html)).toContain('link this identity from your account page first');
+    expect(user.cookie('assent_session')).toBeUndefined();
+  });
+
+  describe('failures: a clear page, no session, no party', () => {
+    async function expectRefused(page: Page, status: number, user: BrowserlessUser) {
+      expect(page.status).toBe(status);
+      expect(page.headers.get('content-type')).toContain('text/html');
+      expect(page.html).not.toMatch(/at .*\.ts:\d+|Error:/);
+      expect(user.cookie('assent_session')).toBeUndefined();
+    }
+
+    test('a state that does not match, and a replayed callback', async () => {
+      const user = new BrowserlessUser(server.url);
+      const authorization = await toUpstream(user, upstreamLink(await claimsInteraction(user)));
+      const callback = await upstream.signIn(authorization, 'dr-verified');
+      const wrong = new URL(callback);
+      wrong.searchParams.set('state', randomValue() + randomValue());
+      await expectRefused(await user.get(wrong), 400, user);
+      expect((await user.get(callback)).status).toBe(303);
+      const replay = await user.get(callback);
+      await expectRefused(replay, 400, user);
+      expect(textOf(replay.html)).toContain('already used');
+    });
+
+    test('a callback in another browser is refused', async () => {
+      const user = new BrowserlessUser(server.url);
+      const authorization = await toUpstream(user, upstreamLink(await claimsInteraction(user)));
+      const callback = await upstream.signIn(authorization, 'dr-verified');
+      const stranger = new BrowserlessUser(server.url);
+      await expectRefused(await stranger.get(callback), 400, stranger);
+    });
+
+    test('a nonce that does not match (tampered state record)', async () => {
+      const user = new BrowserlessUser(server.url);
+      const authorization = await toUpstream(user, upstreamLink(await claimsInteraction(user)));
+      const states = await server.services.store.collection<{ _id: string; nonce?: string }>('federation_states');
+      const id = createHash('sha256').update(authorization.searchParams.get('state')!).digest('base64url');
+      await states.update({ _id: id }, { nonce: randomValue() });
+      const page = await user.get(await upstream.signIn(authorization, 'dr-verified'));
+      await expectRefused(page, 400, user);
+      expect(textOf(page.html)).toContain('could not be verified');
+    });
+
+    test('the user cancels at the provider', async () => {
+      const user = new BrowserlessUser(server.url);
+      const authorization = await toUpstream(user, upstreamLink(await claimsInteraction(user)));
+      const callback = await upstream.signIn(authorization, 'dr-verified', { deny: true });
+      expect(callback.searchParams.get('error')).toBe('access_denied');
+      const page = await user.get(callback);
+      await expectRefused(page, 403, user);
+      expect(textOf(page.html)).toContain('You did not sign in');
+    });
+
+    test('the provider is down when its answer is redeemed', async () => {
+      const user = new BrowserlessUser(server.url);
+      const authorization = await toUpstream(user, upstreamLink(await claimsInteraction(user)));
+      const callback = await upstream.signIn(authorization, 'dr-verified');
+      await upstream.close();
+      const page = await user.get(callback);
+      await expectRefused(page, 502, user);
+      expect(textOf(page.html)).toContain('could not be reached');
+    });
+  });
+});

@@ -1,0 +1,121 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Provider from 'oidc-provider';
+import { BrowserlessUser, formsOf, type Page } from './browserless-user.js';
+
+/**
+ * A real OpenID Connect provider (panva's oidc-provider) on an ephemeral loopback port, standing in
+ * for Google or any upstream provider: one confidential client for Assent (client_secret_basic,
+ * redirect URI `${assent}/federation/callback`, PKCE), RS256 ID tokens, and its development
+ * interactions (any login name that is one of `accounts`, any password; then "Continue").
+ *
+ * Assent's URL is known only once it runs, and Assent's configuration needs this issuer: so
+ * `listen()` opens the port first (the issuer), then `serve(assentIssuer)` builds the provider.
+ */
+export interface UpstreamAccount {
+  email?: string;
+  email_verified?: boolean;
+  name?: string;
+  [claim: string]: unknown;
+}
+
+export const UPSTREAM_ID = 'testidp';
+export const UPSTREAM_NAME = 'Test Identity';
+
+export class UpstreamProvider {
+  readonly clientId = 'assent';
+  readonly clientSecret = randomBytes(32).toString('base64url');
+  private handler: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
+
+  private constructor(
+    private readonly server: http.Server,
+    readonly issuer: string,
+    readonly accounts: Map<string, UpstreamAccount>,
+  ) {}
+
+  static async listen(accounts: Record<string, UpstreamAccount> = {}): Promise<UpstreamProvider> {
+    const server = http.createServer();
+    server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const upstream = new UpstreamProvider(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, new Map(Object.entries(accounts)));
+    server.on('request', (req, res) => {
+      if (upstream.handler) return upstream.handler(req, res);
+      res.statusCode = 503;
+      res.end();
+    });
+    return upstream;
+  }
+
+  /** ASSENT_UPSTREAM_PROVIDERS for an Assent using this provider. */
+  env(extra: Record<string, unknown> = {}): Record<string, string> {
+    return {
+      ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([
+        { id: UPSTREAM_ID, type: 'oidc', issuer: this.issuer, clientId: this.clientId, clientSecret: this.clientSecret, displayName: UPSTREAM_NAME, allowInsecureRequests: true, ...extra },
+      ]),
+    };
+  }
+
+  /** Builds the provider once Assent's issuer is known. */
+  serve(assentIssuer: string): void {
+    const signingKey = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'upstream-rs256', alg: 'RS256', use: 'sig' };
+    const provider = new Provider(this.issuer, {
+      clients: [
+        {
+          client_id: this.clientId,
+          client_secret: this.clientSecret,
+          redirect_uris: [`${assentIssuer}/federation/callback`],
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+          token_endpoint_auth_method: 'client_secret_basic',
+        },
+      ],
+      jwks: { keys: [signingKey] },
+      cookies: { keys: [randomBytes(32).toString('base64url')] },
+      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], npi: ['npi'] },
+      scopes: ['openid', 'email', 'profile', 'npi'],
+      pkce: { required: () => true },
+      features: { devInteractions: { enabled: true } },
+      findAccount: (_ctx: unknown, id: string) => {
+        const account = this.accounts.get(id);
+        if (!account) return undefined;
+        return { accountId: id, claims: () => ({ sub: id, ...account }) };
+      },
+    });
+    this.handler = provider.callback();
+  }
+
+  /** Stops answering (connections refused from now on). */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  /**
+   * A person at the provider: opens the authorization URL Assent sent them to, signs in as `login`
+   * (or presses Cancel when `deny`), presses Continue, and returns where the provider sends the
+   * browser back (Assent's callback URL, not fetched).
+   */
+  async signIn(authorizationUrl: URL, login: string, options: { deny?: boolean } = {}): Promise<URL> {
+    const user = new BrowserlessUser(this.issuer);
+    let page: Page = await user.follow(await user.get(authorizationUrl));
+    for (let steps = 0; steps < 6; steps++) {
+      if (page.location && page.location.origin !== user.origin) return page.location;
+      if (page.status !== 200) throw new Error(`the provider answered ${page.status}: ${page.html.slice(0, 300)}`);
+      const form = formsOf(page).find((f) => f.method === 'post');
+      if (!form) throw new Error(`no form at the provider: ${page.html.slice(0, 300)}`);
+      if (options.deny) {
+        page = await user.follow(await user.get(new URL(`${form.action.pathname}/abort`, this.issuer)));
+        continue;
+      }
+      const prompt = form.inputs.find((i) => i.name === 'prompt')?.value;
+      const fields: [string, string][] = prompt === 'login' ? [['prompt', 'login'], ['login', login], ['password', 'anything']] : [['prompt', 'consent']];
+      page = await user.follow(await user.post(form.action, fields));
+    }
+    throw new Error('the provider never sent the browser back');
+  }
+}
