@@ -11,12 +11,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../test/support/chromium.js';
 import { DEMO_PASSWORD, startTestServer } from '../test/support/server.js';
 import { storeBackends } from '../test/support/stores.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const REDIRECT_URI = 'http://localhost:4200/callback';
 const OUT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots');
 
@@ -25,7 +23,7 @@ if (!embedded) throw new Error('no embedded store backend');
 
 await mkdir(OUT, { recursive: true });
 const server = await startTestServer(embedded);
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+const browser = await launchChromium();
 try {
   const context = await browser.newContext({ viewport: { width: 900, height: 700 }, deviceScaleFactor: 1 });
   const page = await context.newPage();

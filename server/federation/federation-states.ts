@@ -2,18 +2,22 @@ import type { Context } from 'koa';
 import { generateSecret, hashSecret, secretMatches } from '../crypto/secrets.js';
 import type { Collection, Store, StoredDocument } from '../store/port.js';
 
-export type FederationPurpose = 'login' | 'claims' | 'link';
+/**
+ * Why a browser went upstream: to sign in during an authorization request (`login`), to sign in
+ * to the account pages (`account`), to prove who they are in a UMA claims interaction (`claims`),
+ * or to link the identity to the signed-in account (`link`).
+ */
+export type FederationPurpose = 'login' | 'account' | 'claims' | 'link';
 
 /**
  * One trip to an upstream provider: keyed by the hash of the `state` sent there, carrying the
- * nonce and PKCE verifier the answer must match, what the trip is for (an authorization request's
- * login, a UMA claims interaction, linking an identity to a signed-in account) and the browser it
- * is bound to (the hash of a cookie). Single use, ten minutes.
+ * nonce and PKCE verifier the answer must match, what the trip is for and the browser it is bound
+ * to (the hash of a cookie). Single use, ten minutes.
  */
 export interface FederationStateDocument extends StoredDocument {
   providerId: string;
   purpose: FederationPurpose;
-  /** The interaction, claims interaction or account the trip continues. */
+  /** The interaction, claims interaction or account the trip continues (`account` for account sign-in). */
   targetId: string;
   nonce?: string;
   codeVerifier: string;

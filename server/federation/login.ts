@@ -10,6 +10,7 @@ import type { PageName } from '../views/render.js';
 import { ClaimsInteractions, completeClaimsInteraction } from '../uma/claims-interaction.js';
 import { FederationStates, type FederationPurpose, type FederationStateDocument } from './federation-states.js';
 import { FederationError } from './provider-metadata.js';
+import { partyFromUpstreamClaims } from './upstream-party.js';
 
 /**
  * Logging in through an upstream OpenID Connect (or plain OAuth 2.0) provider with openid-client:
@@ -40,6 +41,7 @@ async function configurationOf(services: Services, provider: UpstreamProviderCon
   const auth = provider.clientSecret ? client.ClientSecretBasic(provider.clientSecret) : client.None();
   const configuration = new client.Configuration(metadata as client.ServerMetadata, provider.clientId, provider.clientSecret ? { client_secret: provider.clientSecret } : {}, auth);
   if (provider.allowInsecureRequests) client.allowInsecureRequests(configuration);
+  configuration[client.customFetch] = (url, options) => services.upstream.fetch(url, options as RequestInit);
   configuration.timeout = 10;
   return configuration;
 }
@@ -129,32 +131,13 @@ async function redeem(services: Services, provider: UpstreamProviderConfig, trip
     if (!metadata.userinfo_endpoint) throw new FederationError('unsupported', `upstream provider ${provider.id} has no userinfo endpoint`);
     claims = { ...(await client.fetchUserInfo(configuration, tokens.access_token, client.skipSubjectCheck)) };
   }
-  return partyOf(issuer, provider, claims);
-}
-
-/** The verified claims as the claims policy sees a requesting party. */
-export function partyOf(issuer: string, provider: UpstreamProviderConfig, claims: Record<string, unknown>): RequestingParty {
-  const sub = typeof claims.sub === 'string' ? claims.sub : typeof claims.sub === 'number' ? String(claims.sub) : '';
-  if (!sub) throw new FederationError('invalid_token', 'the provider did not say who signed in (no sub)');
-  const email = typeof claims.email === 'string' && claims.email.includes('@') ? claims.email.trim().toLowerCase() : undefined;
-  const extra: Record<string, string> = {};
-  // claimMapping: { local claim name: the provider's claim name }.
-  for (const [local, upstream] of Object.entries(provider.claimMapping ?? {})) {
-    const value = claims[upstream];
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') extra[local] = String(value);
-  }
-  return {
-    iss: issuer,
-    sub,
-    ...(email ? { email, email_verified: claims.email_verified === true } : {}),
-    ...(typeof claims.name === 'string' && claims.name ? { name: claims.name } : {}),
-    ...(Object.keys(extra).length > 0 ? { claims: extra } : {}),
-  };
+  return partyFromUpstreamClaims(issuer, provider, claims);
 }
 
 async function continueTrip(services: Services, ctx: Context, provider: UpstreamProviderConfig, trip: FederationStateDocument, party: RequestingParty): Promise<FederationOutcome> {
   switch (trip.purpose) {
-    case 'login': {
+    case 'login':
+    case 'account': {
       const identity = await services.identities.find(party.iss, party.sub);
       if (!identity) {
         services.logger.info('federation: login with an unlinked identity', { provider: provider.id });
@@ -164,7 +147,9 @@ async function continueTrip(services: Services, ctx: Context, provider: Upstream
           `You signed in at ${provider.displayName}${party.email ? ` as ${party.email}` : ''}, but that identity is not linked to an account here. Sign in with your password, link this identity from your account page first, then use it to sign in.`,
         );
       }
-      return continueAfterUpstreamLogin(services, ctx, trip.targetId, identity.accountId);
+      if (trip.purpose === 'login') return continueAfterUpstreamLogin(services, ctx, trip.targetId, identity.accountId);
+      await services.sessions.start(ctx, identity.accountId);
+      return { kind: 'redirect', url: '/account' };
     }
     case 'claims': {
       const interaction = await (await ClaimsInteractions.of(services.store)).byId(trip.targetId);

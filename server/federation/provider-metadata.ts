@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { UpstreamProviderConfig } from '../config/config.js';
 
 /** The part of an OpenID Connect discovery document (OIDC Discovery §3) Assent uses. */
@@ -53,6 +53,7 @@ export interface ProviderMetadataOptions {
   refreshSeconds?: number;
   /** Timeout for one discovery or JWKS fetch (default 5 s). */
   timeoutMs?: number;
+  /** Every request to the providers (discovery, JWKS, and openid-client's through `fetch`) goes through this. */
   fetch?: typeof fetch;
 }
 
@@ -79,7 +80,7 @@ export class ProviderMetadata {
   private readonly keySets = new Map<string, { uri: string; set: RemoteKeySet }>();
   private readonly refreshMs: number;
   private readonly timeoutMs: number;
-  private readonly fetch: typeof fetch;
+  readonly fetch: typeof fetch;
 
   constructor(providers: readonly UpstreamProviderConfig[] = [], options: ProviderMetadataOptions = {}) {
     for (const provider of providers) {
@@ -151,7 +152,7 @@ export class ProviderMetadata {
     const cached = this.keySets.get(id);
     if (cached?.uri === document.jwks_uri) return cached.set;
     const url = this.checkedUrl(provider, document.jwks_uri, 'jwks_uri');
-    const set = createRemoteJWKSet(url, { timeoutDuration: this.timeoutMs, cooldownDuration: 30_000, cacheMaxAge: this.refreshMs });
+    const set = createRemoteJWKSet(url, { timeoutDuration: this.timeoutMs, cooldownDuration: 30_000, cacheMaxAge: this.refreshMs, [customFetch]: this.fetch });
     this.keySets.set(id, { uri: document.jwks_uri, set });
     return set;
   }

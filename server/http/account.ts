@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from '../app.js';
 import { generateSecret } from '../crypto/secrets.js';
-import { identitiesOf } from '../federation/choices.js';
+import { identitiesOf, upstreamChoices } from '../federation/choices.js';
 import { normalizeEmail } from '../store/repositories/accounts.js';
 import { Grants } from '../store/repositories/grants.js';
 import { checkCsrf, formOf, renderPage } from './pages.js';
@@ -17,7 +17,7 @@ export function accountRoutes(router: Router, services: Services): void {
   const loginForm = (ctx: Context, error?: string, email?: string, status = 200) => {
     const csrf = generateSecret();
     ctx.cookies.set(LOGIN_CSRF_COOKIE, csrf, { httpOnly: true, sameSite: 'strict', path: '/login', overwrite: true });
-    renderPage(ctx, views, 'login', 'Sign in', { action: '/login', csrf, error, email }, status);
+    renderPage(ctx, views, 'login', 'Sign in', { action: '/login', csrf, error, email, upstream: upstreamChoices(services, '/login') }, status);
   };
 
   router.get('/login', (ctx) => loginForm(ctx));

@@ -11,20 +11,10 @@ import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
  * Logging in through upstream identity providers. A trip upstream starts from a path the browser's
  * interaction cookie is sent to (`/interaction/:id/federation/:provider`,
  * `/uma/claims/:id/federation/:provider`), so only the browser that owns an interaction can
- * continue it with an upstream identity; `/federation/:provider/start?purpose=…&interaction=…`
- * just leads there. Linking is a CSRF-checked POST of the signed-in account.
+ * continue it with an upstream identity; `/login/federation/:provider` signs in to the account
+ * pages. Linking is a CSRF-checked POST of the signed-in account.
  */
 export function federationRoutes(router: Router, services: Services): void {
-  router.get('/federation/:provider/start', (ctx) => {
-    const purpose = ctx.query.purpose;
-    const interaction = ctx.query.interaction;
-    if (typeof interaction !== 'string' || !/^[A-Za-z0-9_-]{20,64}$/.test(interaction)) return renderErrorPage(ctx, services.views, invalidRequest('missing or malformed parameter interaction'));
-    const provider = encodeURIComponent(String(ctx.params.provider));
-    if (purpose === 'login') return redirect(ctx, `/interaction/${interaction}/federation/${provider}`);
-    if (purpose === 'claims') return redirect(ctx, `${CLAIMS_PATH}/${interaction}/federation/${provider}`);
-    renderErrorPage(ctx, services.views, invalidRequest('purpose must be login or claims'));
-  });
-
   router.get('/interaction/:id/federation/:provider', asPage(services, async (ctx) => {
     const found = await services.interactions.find(ctx, String(ctx.params.id));
     if (!found) throw authorizationExpired();
@@ -36,6 +26,9 @@ export function federationRoutes(router: Router, services: Services): void {
     if (!found) throw claimsExpired();
     return beginFederation(services, ctx, String(ctx.params.provider), 'claims', found._id);
   }));
+
+  // Signing in to the account pages: no interaction to protect; the trip itself is bound to this browser.
+  router.get('/login/federation/:provider', asPage(services, (ctx) => beginFederation(services, ctx, String(ctx.params.provider), 'account', 'account')));
 
   router.post('/account/identities/:provider/link', asPage(services, async (ctx) => {
     const session = await services.sessions.current(ctx);

@@ -1,8 +1,9 @@
-import { decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { decodeJwt, jwtVerify } from 'jose';
 import type { Services } from '../app.js';
 import type { UpstreamProviderConfig } from '../config/config.js';
 import { hashSecret } from '../crypto/secrets.js';
 import { FederationError } from '../federation/provider-metadata.js';
+import { partyFromUpstreamClaims } from '../federation/upstream-party.js';
 import { ProtocolError } from '../http/errors.js';
 import type { AccountDocument } from '../store/repositories/accounts.js';
 import type { RequestingParty } from '../store/repositories/uma-requests.js';
@@ -58,7 +59,7 @@ export async function partyFromUpstreamIdToken(services: Services, provider: Ups
   if (!provider.trustClaimTokens) throw new ProtocolError(400, 'invalid_grant', `ID tokens of ${provider.displayName} are not accepted as claim tokens`);
   try {
     const payload = await services.upstream.verifyIdToken(provider.id, token, { audiences: upstreamAudiences(provider) });
-    return partyFromUpstreamClaims(provider, payload);
+    return partyFromUpstreamClaims(payload.iss, provider, payload);
   } catch (error) {
     if (error instanceof FederationError) {
       services.logger.info('upstream claim token rejected', { provider: provider.id, code: error.code, reason: error.message });
@@ -68,23 +69,6 @@ export async function partyFromUpstreamIdToken(services: Services, provider: Ups
     }
     throw error;
   }
-}
-
-/** The requesting party an upstream provider's verified claims describe (claimMapping applied). */
-export function partyFromUpstreamClaims(provider: UpstreamProviderConfig, payload: JWTPayload & { iss: string; sub: string }): RequestingParty {
-  const party: RequestingParty = { iss: payload.iss, sub: payload.sub };
-  if (typeof payload['email'] === 'string') party.email = payload['email'];
-  // Only a provider's explicit `true` counts (Google sends the string "true" in older tokens).
-  if (payload['email_verified'] === true || payload['email_verified'] === 'true') party.email_verified = true;
-  else if (party.email !== undefined) party.email_verified = false;
-  if (typeof payload['name'] === 'string') party.name = payload['name'];
-  const claims: Record<string, string> = {};
-  for (const [name, upstreamName] of Object.entries(provider.claimMapping ?? {})) {
-    const value = payload[upstreamName];
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') claims[name] = String(value);
-  }
-  if (Object.keys(claims).length > 0) party.claims = claims;
-  return party;
 }
 
 /** A persisted claims token this server gave the same client earlier. */

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { decodeJwt } from 'jose';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page, type Request } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Page, Request } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { DEMO_PASSWORD, startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';
 
@@ -10,19 +10,6 @@ import { storeBackends } from '../support/stores.js';
  * authorization code flow: sign in, consent, the redirect back to the app, the account page.
  * Chromium comes from `npm run tools:install`; without it these tests fail, they never skip.
  */
-const CHROMIUM = '/usr/bin/chromium';
-// The machine may have no internet: without these flags Chromium stalls on background requests.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 const CLIENT_ID = 'demo-app';
 const REDIRECT_URI = 'http://localhost:4200/callback';
 const EMAIL = 'alice@example.org';
@@ -31,8 +18,7 @@ const TIMEOUT = 60_000;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`npm run tools:install\` (it installs Chromium)`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

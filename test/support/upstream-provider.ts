@@ -22,6 +22,8 @@ export interface UpstreamAccount {
 
 export const UPSTREAM_ID = 'testidp';
 export const UPSTREAM_NAME = 'Test Identity';
+export const OAUTH2_ID = 'testsocial';
+export const OAUTH2_NAME = 'Test Social';
 
 export class UpstreamProvider {
   readonly clientId = 'assent';
@@ -50,13 +52,26 @@ export class UpstreamProvider {
     return upstream;
   }
 
-  /** ASSENT_UPSTREAM_PROVIDERS for an Assent using this provider. */
-  env(extra: Record<string, unknown> = {}): Record<string, string> {
-    return {
-      ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([
-        { id: UPSTREAM_ID, type: 'oidc', issuer: this.issuer, clientId: this.clientId, clientSecret: this.clientSecret, displayName: UPSTREAM_NAME, allowInsecureRequests: true, ...extra },
-      ]),
-    };
+  /** ASSENT_UPSTREAM_PROVIDERS for an Assent using this provider as an OpenID provider (and, with `oauth2`, also as a plain OAuth 2 one). */
+  env(extra: Record<string, unknown> = {}, options: { oauth2?: boolean } = {}): Record<string, string> {
+    const common = { clientId: this.clientId, clientSecret: this.clientSecret, allowInsecureRequests: true };
+    const providers: Record<string, unknown>[] = [{ id: UPSTREAM_ID, type: 'oidc', issuer: this.issuer, displayName: UPSTREAM_NAME, ...common, ...extra }];
+    // The same server seen as a provider without OpenID Connect: its endpoints by URL, identity from
+    // userinfo. It names itself in its answers (RFC 9207 `iss`), so its issuer must be configured.
+    if (options.oauth2) {
+      providers.push({
+        id: OAUTH2_ID,
+        type: 'oauth2',
+        issuer: this.issuer,
+        displayName: OAUTH2_NAME,
+        authorizationEndpoint: `${this.issuer}/auth`,
+        tokenEndpoint: `${this.issuer}/token`,
+        userinfoEndpoint: `${this.issuer}/me`,
+        scopes: ['openid', 'email'],
+        ...common,
+      });
+    }
+    return { ASSENT_UPSTREAM_PROVIDERS: JSON.stringify(providers) };
   }
 
   /** Builds the provider once Assent's issuer is known. */
@@ -78,6 +93,7 @@ export class UpstreamProvider {
       claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], npi: ['npi'] },
       scopes: ['openid', 'email', 'profile', 'npi'],
       pkce: { required: () => true },
+      ttl: { AccessToken: 600, AuthorizationCode: 60, Grant: 600, IdToken: 600, Interaction: 600, Session: 600 },
       features: { devInteractions: { enabled: true } },
       findAccount: (_ctx: unknown, id: string) => {
         const account = this.accounts.get(id);

@@ -9,7 +9,7 @@ export function securityHeaders(options: { https: boolean }): Middleware {
   return async (ctx, next) => {
     ctx.set({
       'Content-Security-Policy':
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'none'; style-src 'self'; img-src 'self' data: https:; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'",
       'X-Frame-Options': 'DENY',
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',

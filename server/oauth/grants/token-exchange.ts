@@ -3,7 +3,8 @@ import { ProtocolError, invalidRequest } from '../../http/errors.js';
 import { readParams, requireParam, splitList } from '../../http/params.js';
 import { FederationError } from '../../federation/provider-metadata.js';
 import type { ExchangeInput } from '../../policy/entrypoints.js';
-import { partyFromUpstreamClaims, upstreamAudiences } from '../../uma/requesting-party.js';
+import { partyFromUpstreamClaims } from '../../federation/upstream-party.js';
+import { upstreamAudiences } from '../../uma/requesting-party.js';
 import { isAbsoluteUriWithoutFragment } from '../authorization-request.js';
 import { allowedScopes } from '../consent.js';
 import { KNOWN_SCOPES } from '../scopes.js';
@@ -58,7 +59,7 @@ export const tokenExchangeGrant: GrantHandler = async (services, client, body) =
       error.code === 'provider_unavailable' ? `${provider.displayName} could not be reached to verify subject_token` : `subject_token is not a valid ID token from ${provider.displayName}`,
     );
   }
-  const party = partyFromUpstreamClaims(provider, verified);
+  const party = partyFromUpstreamClaims(verified.iss, provider, verified);
   const linked = await services.identities.find(party.iss, party.sub);
   const trustedIssuers = services.upstream
     .list()
