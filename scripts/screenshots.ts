@@ -1,6 +1,6 @@
 /**
  * Screenshots of the login, consent and account pages for the README, taken by Chromium from a
- * throw-away server on the embedded store with the demo data:
+ * throw-away server on the embedded store with the demo data and one upstream identity provider:
  *
  *     node --import tsx scripts/screenshots.ts
  *
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../test/support/chromium.js';
 import { DEMO_PASSWORD, startTestServer } from '../test/support/server.js';
 import { storeBackends } from '../test/support/stores.js';
+import { UpstreamProvider } from '../test/support/upstream-provider.js';
 
 const REDIRECT_URI = 'http://localhost:4200/callback';
 const OUT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots');
@@ -22,7 +23,10 @@ const embedded = storeBackends.find((backend) => backend.name === 'embedded');
 if (!embedded) throw new Error('no embedded store backend');
 
 await mkdir(OUT, { recursive: true });
-const server = await startTestServer(embedded);
+// An upstream OpenID provider on loopback, so the sign-in page shows its "Log in with …" choice.
+const upstream = await UpstreamProvider.listen();
+const server = await startTestServer(embedded, upstream.env());
+upstream.serve(server.services.config.issuer);
 const browser = await launchChromium();
 try {
   const context = await browser.newContext({ viewport: { width: 900, height: 700 }, deviceScaleFactor: 1 });
@@ -67,4 +71,5 @@ try {
 } finally {
   await browser.close();
   await server.stop();
+  await upstream.close();
 }

@@ -113,6 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.mongodbUri && !config.keySecret) {
     throw new ConfigError('ASSENT_KEY_SECRET (keySecret): required when ASSENT_MONGODB_URI is set');
   }
+  const providerIds = (config.upstreamProviders ?? []).map((provider) => provider.id);
+  const twice = providerIds.find((id, index) => providerIds.indexOf(id) !== index);
+  if (twice) throw new ConfigError(`ASSENT_UPSTREAM_PROVIDERS (upstreamProviders): provider id ${twice} is used twice`);
   return { ...config, dataDir: path.resolve(config.dataDir) };
 }
 

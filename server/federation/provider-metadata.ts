@@ -83,14 +83,8 @@ export class ProviderMetadata {
   readonly fetch: typeof fetch;
 
   constructor(providers: readonly UpstreamProviderConfig[] = [], options: ProviderMetadataOptions = {}) {
-    for (const provider of providers) {
-      if (this.providers.has(provider.id)) throw new Error(`upstream provider ${provider.id} is configured twice`);
-      if (provider.type === 'oidc' && !provider.issuer) throw new Error(`upstream provider ${provider.id} (oidc) needs an issuer`);
-      if (provider.type === 'oauth2' && (!provider.authorizationEndpoint || !provider.tokenEndpoint)) {
-        throw new Error(`upstream provider ${provider.id} (oauth2) needs authorizationEndpoint and tokenEndpoint`);
-      }
-      this.providers.set(provider.id, provider);
-    }
+    // The configuration schema has checked each provider (issuer for oidc, endpoints for oauth2) and unique ids.
+    for (const provider of providers) this.providers.set(provider.id, provider);
     this.refreshMs = (options.refreshSeconds ?? 3600) * 1000;
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.fetch = options.fetch ?? globalThis.fetch;

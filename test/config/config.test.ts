@@ -31,6 +31,12 @@ describe('configuration', () => {
     [{ ASSENT_MONGODB_URI: 'postgres://x' }, /ASSENT_MONGODB_URI \(mongodbUri\)/],
     [{ ASSENT_MONGODB_URI: 'mongodb://127.0.0.1:27017' }, /ASSENT_KEY_SECRET \(keySecret\): required when ASSENT_MONGODB_URI is set/],
     [{ ASSENT_ACCESS_TOKEN_TTL: '5' }, /ASSENT_ACCESS_TOKEN_TTL \(accessTokenTtl\): must be >= 60/],
+    [{ ASSENT_UPSTREAM_PROVIDERS: '[{"id":"idp","type":"oidc' }, /ASSENT_UPSTREAM_PROVIDERS \(upstreamProviders\): must be array/],
+    [{ ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([{ id: 'idp', type: 'oidc', clientId: 'a', displayName: 'IdP' }]) }, /ASSENT_UPSTREAM_PROVIDERS \(upstreamProviders\/0\): must have required property 'issuer'/],
+    [{ ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([{ id: 'gh', type: 'oauth2', clientId: 'a', displayName: 'GH', authorizationEndpoint: 'https://gh.example/authorize', tokenEndpoint: 'https://gh.example/token' }]) }, /\(upstreamProviders\/0\): must have required property 'userinfoEndpoint'/],
+    [{ ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([{ id: 'Google!', type: 'google', clientId: 'a', displayName: 'G' }]) }, /\(upstreamProviders\/0\/id\): must match pattern/],
+    [{ ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([{ id: 'g', type: 'google', clientId: 'a', displayName: 'G', logoUri: 'http://g.example/logo.png' }]) }, /\(upstreamProviders\/0\/logoUri\): must match pattern/],
+    [{ ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([{ id: 'g', type: 'google', clientId: 'a', displayName: 'G' }, { id: 'g', type: 'google', clientId: 'b', displayName: 'G2' }]) }, /provider id g is used twice/],
   ])('%o is refused with a message naming the key', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

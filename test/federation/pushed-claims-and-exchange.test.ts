@@ -179,6 +179,24 @@ describe.each(storeBackends)('federation: pushed upstream claims and token excha
       expect(granted.status).toBe(200);
     });
 
+    test('a rule can require the identity provider: the same verified email from another issuer does not match', async () => {
+      await rule({ email: 'dr.google-only@upstream.example' }, { issuers: ['https://accounts.google.com'] });
+      const refused = await push(await upstream.idToken({ sub: 'dr-3', email: 'dr.google-only@upstream.example', email_verified: true }));
+      expect(refused.status).toBe(403);
+      expect(refused.body.access_token).toBeUndefined();
+
+      await rule({ email: 'dr.this-idp@upstream.example' }, { issuers: [upstream.issuer()] });
+      const granted = await push(await upstream.idToken({ sub: 'dr-4', email: 'dr.this-idp@upstream.example', email_verified: true }));
+      expect(granted.status).toBe(200);
+    });
+
+    test('a rule naming an upstream issuer and subject matches that identity only', async () => {
+      await rule({ issuer: upstream.issuer(), subject: 'dr-by-subject' });
+      expect((await push(await upstream.idToken({ sub: 'dr-by-subject' }))).status).toBe(200);
+      expect((await push(await upstream.idToken({ sub: 'dr-by-subject' }, { tenant: '/untrusted' }))).status).toBe(400);
+      expect((await push(await upstream.idToken({ sub: 'dr-by-subject-2' }))).status).toBe(403);
+    });
+
     test('an unverified email does not satisfy a rule that needs it verified', async () => {
       await rule({ email: 'dr.unverified@upstream.example' });
       for (const emailVerified of [false, undefined, 'yes']) {
