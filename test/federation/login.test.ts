@@ -190,6 +190,49 @@ describe.each(storeBackends)('federated login on the $name store', (backend) => 
     expect(user.cookie('assent_session')).toBeUndefined();
   });
 
+  describe('bad input on the federation routes: a 4xx page, nothing written', () => {
+    const tripCount = async () => (await (await server.services.store.collection('federation_states')).find({})).length;
+
+    test.each<[string, string, number]>([
+      ['an interaction that does not exist', '/interaction/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/federation/testidp', 400],
+      ['a claims interaction that does not exist', '/uma/claims/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/federation/testidp', 400],
+      ['a provider that is not configured', '/login/federation/nope', 404],
+      ['a provider id with odd characters', '/login/federation/%00%3Cscript%3E', 404],
+      ['a callback without state', '/federation/callback?code=abc', 400],
+      ['a callback with a malformed state', '/federation/callback?code=abc&state=%3C%3E', 400],
+      ['a callback with the state twice', '/federation/callback?code=abc&state=aaaaaaaaaaaaaaaaaaaaaaaa&state=bbbbbbbbbbbbbbbbbbbbbbbb', 400],
+      ['a callback with an error and no state', '/federation/callback?error=access_denied', 400],
+    ])('%s', async (_name, path, status) => {
+      const before = await tripCount();
+      const user = new BrowserlessUser(server.url);
+      const page = await user.get(path);
+      expect(page.status).toBe(status);
+      expect(page.headers.get('content-type')).toContain('text/html');
+      expect(page.html).not.toMatch(/at .*\.ts:\d+|Error:|<script/);
+      expect(await tripCount()).toBe(before);
+    });
+
+    test('linking needs a session and the form\'s CSRF token; unlinking needs an identity', async () => {
+      const before = await tripCount();
+      const anonymous = new BrowserlessUser(server.url);
+      const noSession = await anonymous.post('/account/identities/testidp/link', [['csrf', 'x']]);
+      expect(noSession.status).toBe(303);
+      expect(noSession.location!.pathname).toBe('/login');
+
+      const user = await signedIn(server.url, DEMO_EMAIL);
+      const noCsrf = await user.post('/account/identities/testidp/link', [['csrf', 'forged']]);
+      expect(noCsrf.status).toBe(403);
+      const form = formsOf(await user.get('/account')).find((f) => f.action.pathname.endsWith('/link'))!;
+      const unknown = await user.post('/account/identities/nope/link', hiddenFields(form));
+      expect(unknown.status).toBe(404);
+      expect(await tripCount()).toBe(before);
+
+      const unlinkForm = hiddenFields(form).filter(([name]) => name === 'csrf');
+      expect((await user.post('/account/identities/unlink', unlinkForm)).status).toBe(400);
+      expect((await user.post('/account/identities/unlink', [['csrf', 'forged'], ['identity', 'x']])).status).toBe(403);
+    });
+  });
+
   describe('failures: a clear page, no session, no party', () => {
     async function expectRefused(page: Page, status: number, user: BrowserlessUser) {
       expect(page.status).toBe(status);
