@@ -27,6 +27,7 @@ import type { ProviderMetadata } from './federation/provider-metadata.js';
 import type { KeyRing } from './keys/key-ring.js';
 import type { Logger } from './logger.js';
 import type { Interactions } from './oauth/interactions.js';
+import { tokenExchangeMetadata } from './oauth/grants/token-exchange.js';
 import { buildMetadata, coreMetadata, oauthMetadata } from './oauth/metadata.js';
 import type { TokenService } from './oauth/token-service.js';
 import type { DecisionLog } from './policy/decision-log.js';
@@ -76,7 +77,9 @@ export function createApp(services: Services): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
   const https = services.config.issuer.startsWith('https://');
-  const metadata = buildMetadata(services.config.issuer, [coreMetadata, oauthMetadata, registrationMetadata]);
+  const contributions = [coreMetadata, oauthMetadata, registrationMetadata];
+  if (services.upstream.claimTokenIssuers().length > 0) contributions.push(tokenExchangeMetadata);
+  const metadata = buildMetadata(services.config.issuer, contributions);
   const router = new Router();
   healthRoutes(router, services);
   wellKnownRoutes(router, { metadata, keys: services.keys });

@@ -98,6 +98,13 @@ export class ProviderMetadata {
     return [...this.providers.values()];
   }
 
+  /** Issuers of the OpenID providers trusted for their ID tokens as claim and subject tokens (`trustClaimTokens`). */
+  claimTokenIssuers(): string[] {
+    return this.list()
+      .filter((provider) => provider.trustClaimTokens && provider.type !== 'oauth2')
+      .map((provider) => this.issuerOf(provider.id));
+  }
+
   /** The issuer identifier a provider's tokens carry (known without fetching anything). */
   issuerOf(id: string): string {
     const provider = this.require(id);

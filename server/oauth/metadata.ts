@@ -12,8 +12,16 @@ export const coreMetadata: MetadataContribution = (issuer) => ({
   jwks_uri: `${issuer}/jwks`,
 });
 
+/** Merges the contributions; a list several contribute to (e.g. grant_types_supported) gets all their values. */
 export function buildMetadata(issuer: string, contributions: MetadataContribution[]): Record<string, unknown> {
-  return Object.assign({}, ...contributions.map((contribute) => contribute(issuer)));
+  const metadata: Record<string, unknown> = {};
+  for (const contribution of contributions) {
+    for (const [name, value] of Object.entries(contribution(issuer))) {
+      const earlier = metadata[name];
+      metadata[name] = Array.isArray(earlier) && Array.isArray(value) ? [...new Set([...earlier, ...value])] : value;
+    }
+  }
+  return metadata;
 }
 
 /** What the OAuth 2.1 / OpenID Connect provider serves (server/http/authorize, token, …). */
@@ -26,7 +34,7 @@ export const oauthMetadata: MetadataContribution = (issuer) => ({
   end_session_endpoint: `${issuer}/logout`,
   response_types_supported: ['code'],
   response_modes_supported: ['query'],
-  grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:uma-ticket', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+  grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:uma-ticket'],
   code_challenge_methods_supported: ['S256'],
   scopes_supported: KNOWN_SCOPES,
   subject_types_supported: ['public'],

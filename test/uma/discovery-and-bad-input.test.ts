@@ -29,6 +29,8 @@ describe.each(storeBackends)('UMA discovery and bad input on the $name store', (
     const oidc = await (await fetch(`${server.url}/.well-known/openid-configuration`)).json();
     expect(uma).toMatchObject({ ...oidc, claims_interaction_endpoint: `${server.url}/uma/claims`, resource_registration_endpoint: `${server.url}/uma/resource_set`, permission_endpoint: `${server.url}/uma/permission` });
     expect(uma.grant_types_supported).toContain(UMA_GRANT);
+    // No upstream provider is trusted for its ID tokens here, so no token exchange could succeed.
+    expect(oidc.grant_types_supported).not.toContain('urn:ietf:params:oauth:grant-type:token-exchange');
     for (const endpoint of [uma.claims_interaction_endpoint, uma.requesting_party_claims_endpoint]) {
       expect((await fetch(endpoint, { redirect: 'manual' })).status).toBeLessThan(500);
     }

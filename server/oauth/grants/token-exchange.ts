@@ -6,6 +6,7 @@ import type { ExchangeInput } from '../../policy/entrypoints.js';
 import { partyFromUpstreamClaims } from '../../federation/upstream-party.js';
 import { upstreamAudiences } from '../../uma/requesting-party.js';
 import { isAbsoluteUriWithoutFragment } from '../authorization-request.js';
+import type { MetadataContribution } from '../metadata.js';
 import { allowedScopes } from '../consent.js';
 import { KNOWN_SCOPES } from '../scopes.js';
 import { invalidScope, type GrantHandler } from './types.js';
@@ -13,6 +14,9 @@ import { invalidScope, type GrantHandler } from './types.js';
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** Advertised only when some configured provider is trusted for its ID tokens: otherwise no exchange can succeed. */
+export const tokenExchangeMetadata: MetadataContribution = () => ({ grant_types_supported: [TOKEN_EXCHANGE_GRANT] });
 
 /** RFC 8693 §2.2.2: an invalid or unacceptable subject_token is `invalid_request`. */
 const badSubjectToken = (description: string) => new ProtocolError(400, 'invalid_request', description);
@@ -61,10 +65,6 @@ export const tokenExchangeGrant: GrantHandler = async (services, client, body) =
   }
   const party = partyFromUpstreamClaims(verified.iss, provider, verified);
   const linked = await services.identities.find(party.iss, party.sub);
-  const trustedIssuers = services.upstream
-    .list()
-    .filter((p) => p.trustClaimTokens && p.type !== 'oauth2')
-    .map((p) => services.upstream.issuerOf(p.id));
   const requested = params.scope !== undefined ? splitList(params.scope) : allowedScopes(client);
   const input: ExchangeInput = {
     now: new Date().toISOString(),
@@ -78,7 +78,7 @@ export const tokenExchangeGrant: GrantHandler = async (services, client, body) =
     },
     requested_scopes: requested,
     known_scopes: KNOWN_SCOPES,
-    trusted_issuers: trustedIssuers,
+    trusted_issuers: services.upstream.claimTokenIssuers(),
   };
   const { result, record } = services.policy.decide('exchange', input);
   await services.decisions.record(record);
