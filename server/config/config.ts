@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
+import { upstreamIssuer } from '../federation/issuers.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -113,9 +114,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.mongodbUri && !config.keySecret) {
     throw new ConfigError('ASSENT_KEY_SECRET (keySecret): required when ASSENT_MONGODB_URI is set');
   }
-  const providerIds = (config.upstreamProviders ?? []).map((provider) => provider.id);
-  const twice = providerIds.find((id, index) => providerIds.indexOf(id) !== index);
-  if (twice) throw new ConfigError(`ASSENT_UPSTREAM_PROVIDERS (upstreamProviders): provider id ${twice} is used twice`);
+  for (const [what, values] of [
+    ['provider id', (config.upstreamProviders ?? []).map((provider) => provider.id)],
+    ['issuer', (config.upstreamProviders ?? []).map(upstreamIssuer)],
+  ] as const) {
+    const twice = values.find((value, index) => values.indexOf(value) !== index);
+    if (twice) throw new ConfigError(`ASSENT_UPSTREAM_PROVIDERS (upstreamProviders): ${what} ${twice} is used by two providers`);
+  }
   return { ...config, dataDir: path.resolve(config.dataDir) };
 }
 

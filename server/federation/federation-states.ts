@@ -64,17 +64,17 @@ export class FederationStates {
   }
 
   /**
-   * Spends the trip of `state` exactly once: only when it exists, is unexpired and unspent, and this
-   * browser holds its cookie. Anything else (unknown, replayed, another browser) is null.
+   * Spends the trip of `state` exactly once and returns it when this browser holds its cookie.
+   * The trip is spent whoever presents it: a callback URL that leaked to another browser is
+   * worth nothing to either. Unknown, expired, replayed or another browser's: null.
    */
   async take(ctx: Context, state: string): Promise<FederationStateDocument | null> {
     if (!/^[A-Za-z0-9_-]{20,128}$/.test(state)) return null;
     const id = hashSecret(state);
     const binding = ctx.cookies.get(cookieName(id));
     ctx.cookies.set(cookieName(id), null, { httpOnly: true, sameSite: 'lax', path: FEDERATION_PATH, overwrite: true });
-    const found = await this.states.findOne({ _id: id, spentAt: { $exists: false } });
-    if (!found || !binding || !secretMatches(binding, found.browserHash) || found.expiresAt.getTime() <= Date.now()) return null;
-    return this.states.consume({ _id: id, spentAt: { $exists: false } }, { spentAt: new Date() });
+    const trip = await this.states.consume({ _id: id, spentAt: { $exists: false } }, { spentAt: new Date() });
+    return trip && binding && secretMatches(binding, trip.browserHash) ? trip : null;
   }
 }
 

@@ -21,7 +21,13 @@ import { partyFromUpstreamClaims } from './upstream-party.js';
  * the identity to the signed-in account.
  */
 
-export const CALLBACK_PATH = '/federation/callback';
+/**
+ * Each provider has its own redirect URI, so an answer that comes back to one provider's address
+ * for a trip made to another (a mix-up attack, RFC 9700 §4.4) is refused even when the provider
+ * sends no RFC 9207 `iss`.
+ */
+export const CALLBACK_PATH = '/federation/callback/:provider';
+const callbackUrl = (services: Services, providerId: string) => `${services.config.issuer}/federation/callback/${providerId}`;
 const DEFAULT_SCOPES = ['openid', 'email', 'profile'];
 
 /** What the HTTP layer should do next. */
@@ -63,7 +69,7 @@ export async function beginFederation(services: Services, ctx: Context, provider
   const states = await FederationStates.of(services.store);
   const state = await states.create(ctx, { providerId, purpose, targetId, nonce, codeVerifier });
   const url = client.buildAuthorizationUrl(configuration, {
-    redirect_uri: `${services.config.issuer}${CALLBACK_PATH}`,
+    redirect_uri: callbackUrl(services, providerId),
     response_type: 'code',
     scope: (provider.scopes ?? (provider.type === 'oauth2' ? [] : DEFAULT_SCOPES)).join(' '),
     code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
@@ -74,8 +80,8 @@ export async function beginFederation(services: Services, ctx: Context, provider
   return { kind: 'redirect', url: url.href };
 }
 
-/** GET /federation/callback: checks the trip, redeems the code, and continues by purpose. */
-export async function completeFederation(services: Services, ctx: Context): Promise<FederationOutcome> {
+/** GET /federation/callback/:provider: checks the trip, redeems the code, and continues by purpose. */
+export async function completeFederation(services: Services, ctx: Context, calledBackFor: string): Promise<FederationOutcome> {
   const query = ctx.query;
   const one = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
   const stateParam = one('state');
@@ -83,6 +89,10 @@ export async function completeFederation(services: Services, ctx: Context): Prom
   if (!trip) {
     services.logger.warn('federation callback without a valid state', { reason: stateParam ? 'unknown, expired, replayed or other browser' : 'no state' });
     return message(400, 'This sign-in has expired or was already used', 'This sign-in attempt is unknown, has expired, was already used, or was started in another browser. Go back to the app and start again.');
+  }
+  if (trip.providerId !== calledBackFor) {
+    services.logger.warn('federation: an answer came back to another provider\'s redirect URI', { trip: trip.providerId, calledBackFor });
+    return message(400, 'Sign-in failed', 'The answer came back from a different identity provider than the one this sign-in went to. Go back to the app and start again.');
   }
   const provider = requireProvider(services, trip.providerId);
   const error = one('error');
@@ -104,7 +114,7 @@ export async function completeFederation(services: Services, ctx: Context): Prom
 
 async function redeem(services: Services, provider: UpstreamProviderConfig, trip: FederationStateDocument, querystring: string): Promise<RequestingParty> {
   const configuration = await configurationOf(services, provider);
-  const currentUrl = new URL(`${services.config.issuer}${CALLBACK_PATH}?${querystring}`);
+  const currentUrl = new URL(`${callbackUrl(services, provider.id)}?${querystring}`);
   const oidc = provider.type !== 'oauth2';
   const tokens = await client.authorizationCodeGrant(configuration, currentUrl, {
     pkceCodeVerifier: trip.codeVerifier,

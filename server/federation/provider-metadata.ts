@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { UpstreamProviderConfig } from '../config/config.js';
+import { GOOGLE_ISSUER, upstreamIssuer } from './issuers.js';
 
 /** The part of an OpenID Connect discovery document (OIDC Discovery §3) Assent uses. */
 export interface ProviderDiscovery {
@@ -57,7 +58,6 @@ export interface ProviderMetadataOptions {
   fetch?: typeof fetch;
 }
 
-export const GOOGLE_ISSUER = 'https://accounts.google.com';
 /** Asymmetric JWS algorithms only: an upstream token is never verified with a shared secret. */
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 
@@ -107,9 +107,7 @@ export class ProviderMetadata {
 
   /** The issuer identifier a provider's tokens carry (known without fetching anything). */
   issuerOf(id: string): string {
-    const provider = this.require(id);
-    if (provider.type === 'google') return GOOGLE_ISSUER;
-    return provider.issuer ?? `urn:assent:upstream:${provider.id}`;
+    return upstreamIssuer(this.require(id));
   }
 
   /** The configured provider whose issuer is `issuer`, if any. */

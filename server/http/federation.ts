@@ -47,7 +47,7 @@ export function federationRoutes(router: Router, services: Services): void {
     return { kind: 'redirect', url: '/account' };
   }));
 
-  router.get(CALLBACK_PATH, asPage(services, (ctx) => completeFederation(services, ctx)));
+  router.get(CALLBACK_PATH, asPage(services, (ctx) => completeFederation(services, ctx, String(ctx.params.provider))));
 }
 
 function redirect(ctx: Context, url: string) {

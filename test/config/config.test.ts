@@ -36,7 +36,8 @@ describe('configuration', () => {
     [{ ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([{ id: 'gh', type: 'oauth2', clientId: 'a', displayName: 'GH', authorizationEndpoint: 'https://gh.example/authorize', tokenEndpoint: 'https://gh.example/token' }]) }, /\(upstreamProviders\/0\): must have required property 'userinfoEndpoint'/],
     [{ ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([{ id: 'Google!', type: 'google', clientId: 'a', displayName: 'G' }]) }, /\(upstreamProviders\/0\/id\): must match pattern/],
     [{ ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([{ id: 'g', type: 'google', clientId: 'a', displayName: 'G', logoUri: 'http://g.example/logo.png' }]) }, /\(upstreamProviders\/0\/logoUri\): must match pattern/],
-    [{ ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([{ id: 'g', type: 'google', clientId: 'a', displayName: 'G' }, { id: 'g', type: 'google', clientId: 'b', displayName: 'G2' }]) }, /provider id g is used twice/],
+    [{ ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([{ id: 'g', type: 'google', clientId: 'a', displayName: 'G' }, { id: 'g', type: 'google', clientId: 'b', displayName: 'G2' }]) }, /provider id g is used by two providers/],
+    [{ ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([{ id: 'g', type: 'google', clientId: 'a', displayName: 'G' }, { id: 'fake', type: 'oauth2', issuer: 'https://accounts.google.com', clientId: 'b', displayName: 'F', authorizationEndpoint: 'https://f.example/a', tokenEndpoint: 'https://f.example/t', userinfoEndpoint: 'https://f.example/u' }]) }, /issuer https:\/\/accounts.google.com is used by two providers/],
   ])('%o is refused with a message naming the key', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -5,7 +5,7 @@ import { basicAuth, pkce, postForm, randomValue } from '../support/oauth-flow.js
 import { startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';
 import { addResource, accountId, signedIn } from '../uma/sharing-support.js';
-import { OAUTH2_NAME, UPSTREAM_NAME, UpstreamProvider } from '../support/upstream-provider.js';
+import { OAUTH2_ID, OAUTH2_NAME, UPSTREAM_NAME, UpstreamProvider, upstreamEnv, type IdTokenTamper } from '../support/upstream-provider.js';
 
 /**
  * Logging in through an upstream OpenID provider (a real oidc-provider on loopback), over HTTP
@@ -21,18 +21,23 @@ const RESOURCE = 'fed-meds';
 describe.each(storeBackends)('federated login on the $name store', (backend) => {
   let server: TestServer;
   let upstream: UpstreamProvider;
+  let social: UpstreamProvider;
   let clinic: { id: string; secret: string };
   let ownerId: string;
 
   beforeAll(async () => {
-    upstream = await UpstreamProvider.listen({
+    const accounts = {
       'dr-verified': { email: 'dr.verified@clinic.example', email_verified: true, name: 'Dr Verified' },
       'dr-unverified': { email: 'dr.unverified@clinic.example', email_verified: false, name: 'Dr Unverified' },
       'alice-upstream': { email: 'alice@upstream.example', email_verified: true, name: 'Alice' },
       'someone-else': { email: 'else@upstream.example', email_verified: true },
-    });
-    server = await startTestServer(backend, upstream.env({}, { oauth2: true }));
+    };
+    upstream = await UpstreamProvider.listen(accounts);
+    // A second provider, configured as plain OAuth 2 (no ID token is used: identity from userinfo).
+    social = await UpstreamProvider.listen(accounts, { id: OAUTH2_ID, name: OAUTH2_NAME, type: 'oauth2' });
+    server = await startTestServer(backend, upstreamEnv(upstream.config(), social.config()));
     upstream.serve(server.services.config.issuer);
+    social.serve(server.services.config.issuer);
     ownerId = await accountId(server.services);
     await addResource(server.services, ownerId, { id: RESOURCE, name: 'Medications', type: 'MedicationStatement', scopes: ['read', 'write'] });
     for (const email of ['dr.verified@clinic.example', 'dr.unverified@clinic.example']) {
@@ -51,6 +56,7 @@ describe.each(storeBackends)('federated login on the $name store', (backend) => 
   afterAll(async () => {
     await server?.stop();
     await upstream?.close().catch(() => undefined);
+    await social?.close().catch(() => undefined);
   });
 
   const grant = (ticket: string) => postForm(server.url, '/token', { grant_type: UMA_GRANT, ticket }, { Authorization: basicAuth(clinic.id, clinic.secret) });
@@ -63,33 +69,33 @@ describe.each(storeBackends)('federated login on the $name store', (backend) => 
     return user.follow(await user.get(url));
   }
 
-  /** The "Log in with <name>" link of a page. */
-  function upstreamLink(page: Page, name = UPSTREAM_NAME): URL {
+  /** The "Log in with <provider>" link of a page. */
+  function upstreamLink(page: Page, provider = upstream): URL {
     const links = [...page.html.matchAll(/<a class="button secondary" href="([^"]+)">Log in with ([^<]+)<\/a>/g)];
     expect(links.map((l) => l[2])).toEqual([UPSTREAM_NAME, OAUTH2_NAME]);
-    const link = links.find((l) => l[2] === name)!;
+    const link = links.find((l) => l[2] === provider.name)!;
     return new URL(link[1]!.replace(/&amp;/g, '&'), page.url);
   }
 
   /** Clicks the link: Assent sends the browser to the provider's authorization endpoint. */
-  async function toUpstream(user: BrowserlessUser, link: URL, oauth2 = false): Promise<URL> {
+  async function toUpstream(user: BrowserlessUser, link: URL, provider = upstream): Promise<URL> {
     const page = await user.get(link);
     expect(page.status).toBe(303);
-    expect(page.location!.origin).toBe(upstream.issuer);
+    expect(page.location!.origin).toBe(provider.issuer);
     const sent = page.location!.searchParams;
+    const oauth2 = provider.type === 'oauth2';
     expect(sent.get('code_challenge_method')).toBe('S256');
     expect(sent.get('scope')).toBe(oauth2 ? 'openid email' : 'openid email profile');
-    expect(sent.get('redirect_uri')).toBe(`${server.services.config.issuer}/federation/callback`);
+    expect(sent.get('redirect_uri')).toBe(`${server.services.config.issuer}/federation/callback/${provider.id}`);
     expect(sent.get('state')).toBeTruthy();
     expect(sent.has('nonce')).toBe(!oauth2);
     return page.location!;
   }
 
-  async function gatherVia(login: string, provider = UPSTREAM_NAME): Promise<URL> {
+  async function gatherVia(login: string, provider = upstream): Promise<URL> {
     const user = new BrowserlessUser(server.url);
-    const oauth2 = provider === OAUTH2_NAME;
-    const authorization = await toUpstream(user, upstreamLink(await claimsInteraction(user), provider), oauth2);
-    const callback = await upstream.signIn(authorization, login);
+    const authorization = await toUpstream(user, upstreamLink(await claimsInteraction(user), provider), provider);
+    const callback = await provider.signIn(authorization, login);
     const back = await user.get(callback);
     expect(back.status).toBe(303);
     expect(`${back.location!.origin}${back.location!.pathname}`).toBe(CLINIC_CLAIMS);
@@ -107,12 +113,12 @@ describe.each(storeBackends)('federated login on the $name store', (backend) => 
   });
 
   test('through a plain OAuth 2 provider the identity comes from its userinfo endpoint', async () => {
-    const back = await gatherVia('dr-verified', OAUTH2_NAME);
+    const back = await gatherVia('dr-verified', social);
     const granted = await grant(back.searchParams.get('ticket')!);
     expect(granted.status).toBe(200);
     const decisions = await server.services.store.collection<{ _id: string; entrypoint: string; input: string; decidedAt: Date }>('decisions');
     const last = (await decisions.find({ entrypoint: 'claims' }, { sort: { decidedAt: -1 }, limit: 1 }))[0]!;
-    expect((JSON.parse(last.input) as { requesting_party: unknown }).requesting_party).toEqual({ iss: upstream.issuer, sub: 'dr-verified', email: 'dr.verified@clinic.example', email_verified: true });
+    expect((JSON.parse(last.input) as { requesting_party: unknown }).requesting_party).toEqual({ iss: social.issuer, sub: 'dr-verified', email: 'dr.verified@clinic.example', email_verified: true });
   });
 
   test('an unverified email does not match a rule that needs verification', async () => {
@@ -198,10 +204,10 @@ describe.each(storeBackends)('federated login on the $name store', (backend) => 
       ['a claims interaction that does not exist', '/uma/claims/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/federation/testidp', 400],
       ['a provider that is not configured', '/login/federation/nope', 404],
       ['a provider id with odd characters', '/login/federation/%00%3Cscript%3E', 404],
-      ['a callback without state', '/federation/callback?code=abc', 400],
-      ['a callback with a malformed state', '/federation/callback?code=abc&state=%3C%3E', 400],
-      ['a callback with the state twice', '/federation/callback?code=abc&state=aaaaaaaaaaaaaaaaaaaaaaaa&state=bbbbbbbbbbbbbbbbbbbbbbbb', 400],
-      ['a callback with an error and no state', '/federation/callback?error=access_denied', 400],
+      ['a callback without state', '/federation/callback/testidp?code=abc', 400],
+      ['a callback with a malformed state', '/federation/callback/testidp?code=abc&state=%3C%3E', 400],
+      ['a callback with the state twice', '/federation/callback/testidp?code=abc&state=aaaaaaaaaaaaaaaaaaaaaaaa&state=bbbbbbbbbbbbbbbbbbbbbbbb', 400],
+      ['a callback with an error and no state', '/federation/callback/testidp?error=access_denied', 400],
     ])('%s', async (_name, path, status) => {
       const before = await tripCount();
       const user = new BrowserlessUser(server.url);
@@ -260,6 +266,8 @@ describe.each(storeBackends)('federated login on the $name store', (backend) => 
       const callback = await upstream.signIn(authorization, 'dr-verified');
       const stranger = new BrowserlessUser(server.url);
       await expectRefused(await stranger.get(callback), 400, stranger);
+      // A leaked callback URL is spent by whoever presents it first.
+      await expectRefused(await user.get(callback), 400, user);
     });
 
     test('a nonce that does not match (tampered state record)', async () => {
@@ -271,6 +279,49 @@ describe.each(storeBackends)('federated login on the $name store', (backend) => 
       const page = await user.get(await upstream.signIn(authorization, 'dr-verified'));
       await expectRefused(page, 400, user);
       expect(textOf(page.html)).toContain('could not be verified');
+    });
+
+    test('an answer delivered to another provider\'s redirect URI (mix-up) is refused, and spends the trip', async () => {
+      const user = new BrowserlessUser(server.url);
+      const authorization = await toUpstream(user, upstreamLink(await claimsInteraction(user)));
+      const callback = await upstream.signIn(authorization, 'dr-verified');
+      const mixedUp = new URL(callback);
+      mixedUp.pathname = `/federation/callback/${OAUTH2_ID}`;
+      const page = await user.get(mixedUp);
+      await expectRefused(page, 400, user);
+      expect(textOf(page.html)).toContain('different identity provider');
+      await expectRefused(await user.get(callback), 400, user);
+    });
+
+    test('(control) an ID token re-signed unchanged by the provider\'s own key is accepted', async () => {
+      const user = new BrowserlessUser(server.url);
+      const authorization = await toUpstream(user, upstreamLink(await claimsInteraction(user)));
+      const callback = await upstream.signIn(authorization, 'dr-verified');
+      upstream.tamper = (claims) => ({ claims });
+      try {
+        expect((await user.get(callback)).status).toBe(303);
+      } finally {
+        upstream.tamper = undefined;
+      }
+    });
+
+    test.each<[string, IdTokenTamper]>([
+      ['issued to another client', (claims) => ({ claims: { ...claims, aud: 'another-client' } })],
+      ['expired', (claims) => ({ claims: { ...claims, iat: claims.iat! - 7200, exp: claims.iat! - 3600 } })],
+      ['signed with a key the provider does not publish', (claims) => ({ claims, key: 'foreign' })],
+      ['from another issuer', (claims) => ({ claims: { ...claims, iss: 'https://elsewhere.example' } })],
+    ])('an ID token %s is refused at the callback', async (_name, tamper) => {
+      const user = new BrowserlessUser(server.url);
+      const authorization = await toUpstream(user, upstreamLink(await claimsInteraction(user)));
+      const callback = await upstream.signIn(authorization, 'dr-verified');
+      upstream.tamper = tamper;
+      try {
+        const page = await user.get(callback);
+        await expectRefused(page, 400, user);
+        expect(textOf(page.html)).toContain('could not be verified');
+      } finally {
+        upstream.tamper = undefined;
+      }
     });
 
     test('the user cancels at the provider', async () => {

@@ -1,6 +1,7 @@
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import type { UpstreamProviderConfig } from '../../server/config/config.js';
-import { FederationError, GOOGLE_ISSUER, ProviderMetadata } from '../../server/federation/provider-metadata.js';
+import { GOOGLE_ISSUER } from '../../server/federation/issuers.js';
+import { FederationError, ProviderMetadata } from '../../server/federation/provider-metadata.js';
 
 /**
  * ProviderMetadata on its own: discovery caching and refresh, outages, issuer and URL checks, and

@@ -1,13 +1,14 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeJwt, SignJWT, type JWTPayload } from 'jose';
 import Provider from 'oidc-provider';
 import { BrowserlessUser, formsOf, type Page } from './browserless-user.js';
 
 /**
  * A real OpenID Connect provider (panva's oidc-provider) on an ephemeral loopback port, standing in
  * for Google or any upstream provider: one confidential client for Assent (client_secret_basic,
- * redirect URI `${assent}/federation/callback`, PKCE), RS256 ID tokens, and its development
+ * redirect URI `${assent}/federation/callback/<provider id>`, PKCE), RS256 ID tokens, and its development
  * interactions (any login name that is one of `accounts`, any password; then "Continue").
  *
  * Assent's URL is known only once it runs, and Assent's configuration needs this issuer: so
@@ -25,70 +26,101 @@ export const UPSTREAM_NAME = 'Test Identity';
 export const OAUTH2_ID = 'testsocial';
 export const OAUTH2_NAME = 'Test Social';
 
+export interface UpstreamOptions {
+  /** Assent's provider id and button text for it (default: the OpenID provider testidp). */
+  id?: string;
+  name?: string;
+  /** How Assent is configured to see it: an OpenID provider, or plain OAuth 2 (endpoints by URL, identity from userinfo). */
+  type?: 'oidc' | 'oauth2';
+}
+
+/** Rewrites the claims of the ID token the token endpoint returns, re-signing with `key` (default: the provider's own). */
+export type IdTokenTamper = (claims: JWTPayload) => { claims: JWTPayload; key?: 'own' | 'foreign' };
+
+/** ASSENT_UPSTREAM_PROVIDERS for an Assent using these providers. */
+export function upstreamEnv(...providers: Record<string, unknown>[]): Record<string, string> {
+  return { ASSENT_UPSTREAM_PROVIDERS: JSON.stringify(providers) };
+}
+
 export class UpstreamProvider {
   readonly clientId = 'assent';
   readonly clientSecret = randomBytes(32).toString('base64url');
+  readonly id: string;
+  readonly name: string;
+  readonly type: 'oidc' | 'oauth2';
+  /** While set, every ID token the token endpoint returns is rewritten by it. */
+  tamper: IdTokenTamper | undefined;
   private handler: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
+  private readonly signingKey = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'upstream-rs256', alg: 'RS256', use: 'sig' };
+  private readonly foreignKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
 
   private constructor(
     private readonly server: http.Server,
     readonly issuer: string,
     readonly accounts: Map<string, UpstreamAccount>,
-  ) {}
+    options: UpstreamOptions,
+  ) {
+    this.id = options.id ?? UPSTREAM_ID;
+    this.name = options.name ?? UPSTREAM_NAME;
+    this.type = options.type ?? 'oidc';
+  }
 
-  static async listen(accounts: Record<string, UpstreamAccount> = {}): Promise<UpstreamProvider> {
+  static async listen(accounts: Record<string, UpstreamAccount> = {}, options: UpstreamOptions = {}): Promise<UpstreamProvider> {
     const server = http.createServer();
     server.keepAliveTimeout = 1000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
-    const upstream = new UpstreamProvider(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, new Map(Object.entries(accounts)));
+    const upstream = new UpstreamProvider(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, new Map(Object.entries(accounts)), options);
     server.on('request', (req, res) => {
-      if (upstream.handler) return upstream.handler(req, res);
-      res.statusCode = 503;
-      res.end();
+      if (!upstream.handler) {
+        res.statusCode = 503;
+        res.end();
+        return;
+      }
+      if (upstream.tamper && req.method === 'POST' && req.url === '/token') upstream.rewriteIdToken(res, upstream.tamper);
+      upstream.handler(req, res);
     });
     return upstream;
   }
 
-  /** ASSENT_UPSTREAM_PROVIDERS for an Assent using this provider as an OpenID provider (and, with `oauth2`, also as a plain OAuth 2 one). */
-  env(extra: Record<string, unknown> = {}, options: { oauth2?: boolean } = {}): Record<string, string> {
-    const common = { clientId: this.clientId, clientSecret: this.clientSecret, allowInsecureRequests: true };
-    const providers: Record<string, unknown>[] = [{ id: UPSTREAM_ID, type: 'oidc', issuer: this.issuer, displayName: UPSTREAM_NAME, ...common, ...extra }];
-    // The same server seen as a provider without OpenID Connect: its endpoints by URL, identity from
-    // userinfo. It names itself in its answers (RFC 9207 `iss`), so its issuer must be configured.
-    if (options.oauth2) {
-      providers.push({
-        id: OAUTH2_ID,
-        type: 'oauth2',
-        issuer: this.issuer,
-        displayName: OAUTH2_NAME,
-        authorizationEndpoint: `${this.issuer}/auth`,
-        tokenEndpoint: `${this.issuer}/token`,
-        userinfoEndpoint: `${this.issuer}/me`,
-        scopes: ['openid', 'email'],
-        ...common,
-      });
-    }
-    return { ASSENT_UPSTREAM_PROVIDERS: JSON.stringify(providers) };
+  /** This provider's entry in Assent's ASSENT_UPSTREAM_PROVIDERS. */
+  config(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const common = { id: this.id, displayName: this.name, clientId: this.clientId, clientSecret: this.clientSecret, allowInsecureRequests: true };
+    if (this.type === 'oidc') return { ...common, type: 'oidc', issuer: this.issuer, ...extra };
+    // It names itself in its answers (RFC 9207 `iss`), so its issuer is configured too.
+    return {
+      ...common,
+      type: 'oauth2',
+      issuer: this.issuer,
+      authorizationEndpoint: `${this.issuer}/auth`,
+      tokenEndpoint: `${this.issuer}/token`,
+      userinfoEndpoint: `${this.issuer}/me`,
+      scopes: ['openid', 'email'],
+      ...extra,
+    };
+  }
+
+  /** ASSENT_UPSTREAM_PROVIDERS for an Assent using this provider alone. */
+  env(extra: Record<string, unknown> = {}): Record<string, string> {
+    return upstreamEnv(this.config(extra));
   }
 
   /** Builds the provider once Assent's issuer is known. */
   serve(assentIssuer: string): void {
-    const signingKey = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'upstream-rs256', alg: 'RS256', use: 'sig' };
     const provider = new Provider(this.issuer, {
       clients: [
         {
           client_id: this.clientId,
           client_secret: this.clientSecret,
-          redirect_uris: [`${assentIssuer}/federation/callback`],
+          redirect_uris: [`${assentIssuer}/federation/callback/${this.id}`],
           grant_types: ['authorization_code'],
           response_types: ['code'],
           token_endpoint_auth_method: 'client_secret_basic',
         },
       ],
-      jwks: { keys: [signingKey] },
+      jwks: { keys: [this.signingKey] },
       cookies: { keys: [randomBytes(32).toString('base64url')] },
       claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], npi: ['npi'] },
       scopes: ['openid', 'email', 'profile', 'npi'],
@@ -102,6 +134,31 @@ export class UpstreamProvider {
       },
     });
     this.handler = provider.callback();
+  }
+
+  /** Holds back the token endpoint's JSON answer and sends it with its ID token rewritten by `tamper`. */
+  private rewriteIdToken(res: http.ServerResponse, tamper: IdTokenTamper) {
+    const chunks: Buffer[] = [];
+    const end = res.end.bind(res) as (body: string) => http.ServerResponse;
+    res.write = ((chunk: string | Buffer) => {
+      chunks.push(Buffer.from(chunk));
+      return true;
+    }) as typeof res.write;
+    res.end = ((chunk?: string | Buffer) => {
+      if (chunk) chunks.push(Buffer.from(chunk));
+      void (async () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id_token?: string };
+        if (body.id_token) {
+          const changed = tamper(decodeJwt(body.id_token));
+          const key = changed.key === 'foreign' ? this.foreignKey : createPrivateKey({ key: this.signingKey, format: 'jwk' });
+          body.id_token = await new SignJWT(changed.claims).setProtectedHeader({ alg: 'RS256', kid: this.signingKey.kid, typ: 'JWT' }).sign(key);
+        }
+        const text = JSON.stringify(body);
+        res.setHeader('content-length', Buffer.byteLength(text));
+        end(text);
+      })();
+      return res;
+    }) as typeof res.end;
   }
 
   /** Stops answering (connections refused from now on). */
