@@ -3,13 +3,14 @@
 # description: |
 #   RFC 8693 token exchange of an upstream ID token (Google or another configured OpenID
 #   provider) for an Assent access token. Decides which requested scopes the client gets:
-#   - nothing unless the token's issuer is one of the trusted issuers;
+#   - nothing unless the token's issuer is one whose ID tokens this client may present;
 #   - unknown scopes and scopes the client is not registered for are denied;
 #   - offline_access never (an exchanged token is short-lived and not renewable);
 #   - scopes that manage a patient's records (uma_protection, sharing_rules) never: they need
 #     the patient at the consent page;
 #   - user scopes only when the upstream identity is linked to a local account (the token's
-#     subject is then that account).
+#     subject is then that account), and only those its holder granted this client before at
+#     the consent page: an exchange never widens what the patient agreed to.
 #   Pure: the same input always gives the same result.
 package assent.exchange
 
@@ -28,7 +29,16 @@ trusted if input.subject.iss in input.trusted_issuers
 
 linked if input.subject.linked_account.sub
 
-# One reason per scope: the first that applies, in this order.
+# Scopes the linked account's holder granted this client before (prior_grants holds all their grants).
+previously_granted contains s if {
+	some grant in input.prior_grants
+	grant.client_id == input.client.client_id
+	some s in grant.scopes
+}
+
+# One reason per scope. The rules below must stay mutually exclusive (a scope with two reasons
+# would be a conflict error): each one after the first two applies to eligible_for_client only,
+# and never_exchanged, interactive_only and user_scopes share no scope.
 denial_reasons[scope] := "untrusted_issuer" if {
 	not trusted
 	some scope in requested
@@ -61,6 +71,13 @@ denial_reasons[scope] := "requires_linked_account" if {
 	not linked
 	some scope in eligible_for_client
 	scope in user_scopes
+}
+
+denial_reasons[scope] := "not_consented" if {
+	linked
+	some scope in eligible_for_client
+	scope in user_scopes
+	not scope in previously_granted
 }
 
 # Known scopes the client may have, from a trusted issuer: the per-scope rules apply to these.

@@ -11,9 +11,13 @@ base := {
 	"requested_scopes": ["openid", "email", "uma_authorization"],
 	"known_scopes": known,
 	"trusted_issuers": ["https://idp.example.org"],
+	"prior_grants": [
+		{"client_id": "app", "scopes": ["openid", "email", "profile"], "granted_at": "2025-05-01T12:00:00Z"},
+		{"client_id": "other-app", "scopes": ["openid", "email", "profile", "offline_access"], "granted_at": "2025-05-02T12:00:00Z"},
+	],
 }
 
-unlinked := json.remove(base, ["subject/linked_account"])
+unlinked := object.union(json.remove(base, ["subject/linked_account"]), {"prior_grants": []})
 
 test_a_linked_identity_gets_user_scopes if {
 	d := exchange.decision with input as base
@@ -70,4 +74,28 @@ test_nothing_requested_grants_nothing if {
 	d := exchange.decision with input as object.union(base, {"requested_scopes": []})
 	d.granted == []
 	d.denied == []
+}
+
+test_a_linked_identity_gets_only_user_scopes_its_holder_granted_this_client if {
+	d := exchange.decision with input as object.union(base, {"prior_grants": [{"client_id": "app", "scopes": ["openid"], "granted_at": "2025-05-01T12:00:00Z"}]})
+	d.granted == ["openid", "uma_authorization"]
+	d.denied == [{"scope": "email", "reason": "not_consented"}]
+}
+
+test_a_grant_to_another_client_does_not_count if {
+	d := exchange.decision with input as object.union(base, {"prior_grants": [{"client_id": "other-app", "scopes": ["openid", "email"], "granted_at": "2025-05-01T12:00:00Z"}]})
+	d.granted == ["uma_authorization"]
+	d.denied == [
+		{"scope": "email", "reason": "not_consented"},
+		{"scope": "openid", "reason": "not_consented"},
+	]
+}
+
+# Every requested scope lands in exactly one place (a scope with two reasons would be a conflict error).
+test_every_scope_is_granted_or_denied_exactly_once if {
+	every inp in [base, unlinked, object.union(base, {"prior_grants": []}), object.union(base, {"trusted_issuers": []})] {
+		asked := object.union(inp, {"requested_scopes": array.concat(known, ["unknown"]), "client": {"client_id": "app", "allowed_scopes": known}})
+		d := exchange.decision with input as asked
+		count(d.granted) + count(d.denied) == count(known) + 1
+	}
 }

@@ -43,8 +43,8 @@ export interface UpstreamProviderConfig {
   authorizationEndpoint?: string;
   tokenEndpoint?: string;
   userinfoEndpoint?: string;
-  trustClaimTokens?: boolean;
-  acceptedAudiences?: string[];
+  /** Upstream client id (an ID token's azp, else aud) → the Assent clients that may present such ID tokens. */
+  claimTokenAudiences?: Record<string, string[]>;
   allowInsecureRequests?: boolean;
 }
 

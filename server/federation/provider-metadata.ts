@@ -25,7 +25,9 @@ export type FederationErrorCode =
   /** The provider has no ID tokens (type oauth2) or no jwks_uri. */
   | 'unsupported'
   /** The ID token failed validation (signature, issuer, audience, time, nonce, algorithm). */
-  | 'invalid_token';
+  | 'invalid_token'
+  /** This client may not present this provider's ID tokens (claimTokenAudiences). */
+  | 'not_accepted';
 
 export class FederationError extends Error {
   override readonly name = 'FederationError';
@@ -98,10 +100,22 @@ export class ProviderMetadata {
     return [...this.providers.values()];
   }
 
-  /** Issuers of the OpenID providers trusted for their ID tokens as claim and subject tokens (`trustClaimTokens`). */
-  claimTokenIssuers(): string[] {
+  /**
+   * The audiences (client ids at the provider) whose ID tokens Assent client `clientId` may present
+   * as claim or subject tokens (`claimTokenAudiences`): an ID token issued to one app is not another
+   * app's to use.
+   */
+  audiencesFor(provider: UpstreamProviderConfig, clientId: string): string[] {
+    if (provider.type === 'oauth2') return [];
+    return Object.entries(provider.claimTokenAudiences ?? {})
+      .filter(([, clients]) => clients.includes(clientId))
+      .map(([audience]) => audience);
+  }
+
+  /** Issuers whose ID tokens `clientId` may present (any client's when none is named). */
+  claimTokenIssuers(clientId?: string): string[] {
     return this.list()
-      .filter((provider) => provider.trustClaimTokens && provider.type !== 'oauth2')
+      .filter((provider) => provider.type !== 'oauth2' && (clientId === undefined ? Object.keys(provider.claimTokenAudiences ?? {}).length > 0 : this.audiencesFor(provider, clientId).length > 0))
       .map((provider) => this.issuerOf(provider.id));
   }
 
@@ -185,10 +199,11 @@ export class ProviderMetadata {
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new FederationError('invalid_token', 'the ID token has no sub');
     if (options.nonce !== undefined && payload['nonce'] !== options.nonce) throw new FederationError('invalid_token', 'the ID token nonce does not match');
-    // An ID token with several audiences must name the party it was issued to (OIDC Core §2 azp).
-    if (Array.isArray(payload.aud) && payload.aud.length > 1 && typeof payload['azp'] === 'string' && !options.audiences.includes(payload['azp'])) {
-      throw new FederationError('invalid_token', 'the ID token azp is not an accepted audience');
-    }
+    // The party the token was issued to (OIDC Core §2 azp) must be an accepted one too, and a token
+    // for several audiences must name it.
+    const azp = payload['azp'];
+    if (azp !== undefined && (typeof azp !== 'string' || !options.audiences.includes(azp))) throw new FederationError('invalid_token', 'the ID token azp is not an accepted audience');
+    if (Array.isArray(payload.aud) && payload.aud.length > 1 && azp === undefined) throw new FederationError('invalid_token', 'an ID token for several audiences must carry azp');
     return { ...payload, iss: issuer, sub: payload.sub };
   }
 

@@ -74,11 +74,13 @@ export interface ExchangeInput {
   subject: { iss: string; sub: string; email?: string; email_verified?: boolean; linked_account?: { sub: string } };
   requested_scopes: readonly string[];
   known_scopes: readonly string[];
-  /** Issuers of the providers trusted for their ID tokens (trustClaimTokens). */
+  /** Issuers whose ID tokens this client may present (claimTokenAudiences). */
   trusted_issuers: readonly string[];
+  /** The linked account's grants to any client (empty when unlinked); the policy picks this client's. */
+  prior_grants: readonly { client_id: string; scopes: readonly string[]; granted_at: string }[];
 }
 
-export type ExchangeDenialReason = 'untrusted_issuer' | 'unknown_scope' | 'not_allowed_for_client' | 'never_exchanged' | 'interactive_only' | 'requires_linked_account';
+export type ExchangeDenialReason = 'untrusted_issuer' | 'unknown_scope' | 'not_allowed_for_client' | 'never_exchanged' | 'interactive_only' | 'requires_linked_account' | 'not_consented';
 
 /** Output of `assent/exchange/decision` (schemas/policy/exchange.output.schema.json); arrays sorted. */
 export interface ExchangeOutput {

@@ -1,9 +1,8 @@
-import { decodeJwt, jwtVerify } from 'jose';
+import { jwtVerify } from 'jose';
 import type { Services } from '../app.js';
-import type { UpstreamProviderConfig } from '../config/config.js';
 import { hashSecret } from '../crypto/secrets.js';
 import { FederationError } from '../federation/provider-metadata.js';
-import { partyFromUpstreamClaims } from '../federation/upstream-party.js';
+import { partyFromPresentedIdToken, presentedTokenRefusal, upstreamProviderOf } from '../federation/upstream-party.js';
 import { ProtocolError } from '../http/errors.js';
 import type { AccountDocument } from '../store/repositories/accounts.js';
 import type { RequestingParty } from '../store/repositories/uma-requests.js';
@@ -17,20 +16,22 @@ export function partyFromAccount(issuer: string, account: AccountDocument): Requ
 
 /**
  * A pushed claim token (UMA Grant §3.3.1): an OpenID Connect ID token this server issued to the
- * pushing client, or one from a configured upstream provider trusted for claim tokens
- * (`trustClaimTokens`), verified against that provider's keys. Anything else is `invalid_grant`;
+ * pushing client, or one from a configured upstream provider issued to an audience this client
+ * may present (`claimTokenAudiences`), verified against that provider's keys. Anything else is `invalid_grant`;
  * nothing unverified reaches the claims policy.
  */
 export async function partyFromClaimToken(services: Services, clientId: string, token: string, format: string | undefined): Promise<RequestingParty> {
   if (format !== ID_TOKEN_FORMAT) throw new ProtocolError(400, 'invalid_request', `claim_token_format must be ${ID_TOKEN_FORMAT}`);
-  let issuer: unknown;
-  try {
-    issuer = decodeJwt(token).iss;
-  } catch {
-    issuer = undefined;
+  const upstream = upstreamProviderOf(services.upstream, token);
+  if (upstream) {
+    try {
+      return await partyFromPresentedIdToken(services.upstream, upstream, token, clientId);
+    } catch (error) {
+      if (!(error instanceof FederationError)) throw error;
+      services.logger.info('upstream claim token rejected', { client: clientId, provider: upstream.id, code: error.code, reason: error.message });
+      throw new ProtocolError(400, 'invalid_grant', presentedTokenRefusal(upstream, error));
+    }
   }
-  const upstream = typeof issuer === 'string' && issuer !== services.config.issuer ? services.upstream.byIssuer(issuer) : undefined;
-  if (upstream) return partyFromUpstreamIdToken(services, upstream, token);
   try {
     const { payload } = await jwtVerify(token, async (header) => services.keys.verificationKey(header.kid), {
       issuer: services.config.issuer,
@@ -43,31 +44,6 @@ export async function partyFromClaimToken(services: Services, clientId: string, 
     return partyFromAccount(services.config.issuer, account);
   } catch {
     throw new ProtocolError(400, 'invalid_grant', 'the claim token is not a valid ID token issued to this client');
-  }
-}
-
-/** The audiences an upstream ID token must be issued to for Assent to accept it. */
-export function upstreamAudiences(provider: UpstreamProviderConfig): string[] {
-  return provider.acceptedAudiences?.length ? provider.acceptedAudiences : [provider.clientId];
-}
-
-/**
- * Verifies an ID token of a trusted upstream provider (`trustClaimTokens`) and returns the party it
- * proves. Every failure (untrusted provider, bad token, provider unreachable) is `invalid_grant`.
- */
-export async function partyFromUpstreamIdToken(services: Services, provider: UpstreamProviderConfig, token: string): Promise<RequestingParty> {
-  if (!provider.trustClaimTokens) throw new ProtocolError(400, 'invalid_grant', `ID tokens of ${provider.displayName} are not accepted as claim tokens`);
-  try {
-    const payload = await services.upstream.verifyIdToken(provider.id, token, { audiences: upstreamAudiences(provider) });
-    return partyFromUpstreamClaims(payload.iss, provider, payload);
-  } catch (error) {
-    if (error instanceof FederationError) {
-      services.logger.info('upstream claim token rejected', { provider: provider.id, code: error.code, reason: error.message });
-      const description =
-        error.code === 'provider_unavailable' ? `${provider.displayName} could not be reached to verify the token` : `the ID token from ${provider.displayName} is not valid`;
-      throw new ProtocolError(400, 'invalid_grant', description);
-    }
-    throw error;
   }
 }
 

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { generateSecret, hashSecret } from '../../server/crypto/secrets.js';
 import { REPO_ROOT } from '../../server/policy/paths.js';
 import { requestPermissions } from '../../server/uma/permission-requests.js';
 import { ID_TOKEN_FORMAT } from '../../server/uma/requesting-party.js';
@@ -16,7 +17,10 @@ const UMA_GRANT = 'urn:ietf:params:oauth:grant-type:uma-ticket';
 const EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
-const UPSTREAM_CLIENT_ID = 'assent-at-upstream';
+/** The clinic app's own client id at the upstream provider: the audience of its users' ID tokens. */
+const UPSTREAM_CLIENT_ID = 'clinic-app-at-upstream';
+const CLINIC_APP = 'clinic-app';
+const OTHER_APP = 'other-app';
 
 interface SigningKey {
   alg: 'ES256' | 'RS256';
@@ -93,44 +97,36 @@ describe.each(storeBackends)('federation: pushed upstream claims and token excha
   let gone: UpstreamIssuer;
   let server: TestServer;
   let client: { id: string; secret: string };
+  let otherApp: { id: string; secret: string };
   let ownerId: string;
   let resourceSeq = 0;
 
   beforeAll(async () => {
     upstream = await UpstreamIssuer.start(['', '/untrusted']);
     gone = await UpstreamIssuer.start();
+    // The clinic app signs its users in at the upstream provider as UPSTREAM_CLIENT_ID; only it may
+    // present those ID tokens here. The other app may present none.
+    const trustingClinic = { claimTokenAudiences: { [UPSTREAM_CLIENT_ID]: [CLINIC_APP] } };
     const provider = (id: string, issuer: string, extra: Record<string, unknown> = {}) => ({
       id,
       type: 'oidc',
       issuer,
-      clientId: UPSTREAM_CLIENT_ID,
+      clientId: 'assent-at-upstream',
       displayName: `Upstream ${id}`,
-      trustClaimTokens: true,
       allowInsecureRequests: true,
       ...extra,
     });
     server = await startTestServer(backend, {
       ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([
-        provider('idp', upstream.issuer(), { claimMapping: { npi: 'https://example.org/npi' } }),
-        provider('untrusted', upstream.issuer('/untrusted'), { trustClaimTokens: false }),
-        provider('gone', gone.issuer()),
+        provider('idp', upstream.issuer(), { claimMapping: { npi: 'https://example.org/npi' }, ...trustingClinic }),
+        provider('untrusted', upstream.issuer('/untrusted')),
+        provider('gone', gone.issuer(), trustingClinic),
       ]),
     });
     // The provider that is down never answered: its keys were never fetched.
     await gone.stop();
-    const response = await fetch(`${server.url}/register`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        client_name: 'Clinic app',
-        grant_types: [UMA_GRANT, EXCHANGE_GRANT],
-        response_types: [],
-        scope: 'openid profile email offline_access uma_authorization',
-      }),
-    });
-    const registered = (await response.json()) as { client_id: string; client_secret: string };
-    expect(response.status).toBe(201);
-    client = { id: registered.client_id, secret: registered.client_secret };
+    client = await confidentialClient(CLINIC_APP, 'Clinic app');
+    otherApp = await confidentialClient(OTHER_APP, 'Other app');
     ownerId = await accountId(server.services);
   });
 
@@ -138,6 +134,19 @@ describe.each(storeBackends)('federation: pushed upstream claims and token excha
     await server?.stop();
     await upstream?.stop();
   });
+
+  /** A confidential client with a known id (as an operator configures one, e.g. from seeds): its id is named in the configuration. */
+  async function confidentialClient(id: string, name: string) {
+    const secret = generateSecret();
+    await server.services.clients.create({
+      _id: id,
+      metadata: { client_name: name, token_endpoint_auth_method: 'client_secret_basic', grant_types: [UMA_GRANT, EXCHANGE_GRANT], response_types: [], redirect_uris: [], scope: 'openid profile email offline_access uma_authorization' },
+      secretHash: hashSecret(secret),
+      source: 'seed',
+      createdAt: new Date(),
+    });
+    return { id, secret };
+  }
 
   const token = (form: Record<string, string | undefined>, who = client): Promise<JsonResponse> => postForm(server.url, '/token', form, { Authorization: basicAuth(who.id, who.secret) });
 
@@ -221,6 +230,15 @@ describe.each(storeBackends)('federation: pushed upstream claims and token excha
       expect(refused.body.error).toBe('invalid_grant');
     });
 
+    test('another app cannot push an ID token issued to the clinic app', async () => {
+      await rule({ email: 'dr.other-app@upstream.example' });
+      const idToken = await upstream.idToken({ sub: 'dr-5', email: 'dr.other-app@upstream.example', email_verified: true });
+      const refused = await token({ grant_type: UMA_GRANT, ticket: await ticket(), claim_token: idToken, claim_token_format: ID_TOKEN_FORMAT }, otherApp);
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ error: 'invalid_grant', error_description: expect.stringMatching(/not accepted from this client/) });
+      expect((await push(idToken)).status).toBe(200);
+    });
+
     test('the provider that is down is named in the error', async () => {
       const refused = await push(await gone.idToken({ sub: 'x' }));
       expect(refused.body.error_description).toMatch(/could not be reached/);
@@ -238,8 +256,16 @@ describe.each(storeBackends)('federation: pushed upstream claims and token excha
       expect(metadata.grant_types_supported).toContain(EXCHANGE_GRANT);
     });
 
-    test('a linked identity gets an access token for its account with the scopes the policy grants', async () => {
+    test('a linked identity gets user scopes only as far as its holder consented to this client before', async () => {
       await server.services.identities.link({ accountId: ownerId, providerId: 'idp', issuer: upstream.issuer(), subject: 'alice-upstream', email: 'alice@upstream.example' });
+      const idToken = await upstream.idToken({ sub: 'alice-upstream', email: 'alice@upstream.example', email_verified: true });
+      const unconsented = await exchange(idToken, { scope: 'openid email uma_authorization' });
+      expect(unconsented.status).toBe(200);
+      expect(unconsented.body.scope).toBe('uma_authorization');
+      expect((await decided('exchange')).at(-1)!.result).toMatchObject({ denied: [{ scope: 'email', reason: 'not_consented' }, { scope: 'openid', reason: 'not_consented' }] });
+
+      // Alice once allowed the clinic app openid and email at the consent page.
+      await server.services.grants.remember(ownerId, client.id, ['email', 'openid']);
       const response = await exchange(await upstream.idToken({ sub: 'alice-upstream', email: 'alice@upstream.example', email_verified: true }), {
         scope: 'openid email offline_access uma_authorization',
         resource: 'https://fhir.example.org',
@@ -255,6 +281,8 @@ describe.each(storeBackends)('federation: pushed upstream claims and token excha
       });
       const claims = decodeJwt(response.body.access_token as string);
       expect(claims).toMatchObject({ iss: server.url, sub: ownerId, client_id: client.id, aud: 'https://fhir.example.org', scope: 'email openid uma_authorization' });
+      // The token belongs to that consent: revoking the app on the account page ends it.
+      expect(await server.services.tokens.accessTokens.findOne({ _id: claims.jti! })).toMatchObject({ accountId: ownerId, grantId: `${ownerId}|${client.id}` });
 
       const last = (await decided('exchange')).at(-1)!;
       expect(last.result).toEqual({ granted: ['email', 'openid', 'uma_authorization'], denied: [{ scope: 'offline_access', reason: 'never_exchanged' }] });
@@ -269,6 +297,7 @@ describe.each(storeBackends)('federation: pushed upstream claims and token excha
       await server.services.identities.link({ accountId: ownerId, providerId: 'idp', issuer: upstream.issuer(), subject: 'alice-2', email: 'alice@upstream.example' }).catch(() => undefined);
       const response = await exchange(await upstream.idToken({ sub: 'alice-2' }, { key: upstream.keys[1]! }), { scope: 'openid email' });
       expect(response.status).toBe(200);
+      expect(response.body.scope).toBe('email openid');
       const userinfo = await fetch(`${server.url}/userinfo`, { headers: { Authorization: `Bearer ${response.body.access_token as string}` } });
       expect(userinfo.status).toBe(200);
       expect(await userinfo.json()).toMatchObject({ sub: ownerId, email: 'alice@example.org' });
@@ -294,6 +323,8 @@ describe.each(storeBackends)('federation: pushed upstream claims and token excha
       ['a refresh token requested', async () => ({ requested_token_type: 'urn:ietf:params:oauth:token-type:refresh_token' }), 400, 'invalid_request'],
       ['an actor token', async () => ({ actor_token: 'x', actor_token_type: ID_TOKEN_TYPE }), 400, 'invalid_request'],
       ['a relative resource', async () => ({ resource: '/fhir' }), 400, 'invalid_target'],
+      ['an audience that is a bare name (e.g. another client id)', async () => ({ audience: 'demo-resource-server' }), 400, 'invalid_target'],
+      ['a token whose azp is another app', async () => ({ subject_token: await upstream.idToken({ sub: 'alice-upstream', azp: 'another-app-at-upstream' }) }), 400, 'invalid_request'],
       ['a token of an untrusted provider', async () => ({ subject_token: await upstream.idToken({ sub: 'alice-upstream' }, { tenant: '/untrusted' }) }), 400, 'invalid_request'],
       ['an expired token', async () => ({ subject_token: await upstream.idToken({ sub: 'alice-upstream' }, { iat: 1000, expiresIn: 60 }) }), 400, 'invalid_request'],
       ['a token for another audience', async () => ({ subject_token: await upstream.idToken({ sub: 'alice-upstream' }, { aud: 'other' }) }), 400, 'invalid_request'],
@@ -322,6 +353,12 @@ describe.each(storeBackends)('federation: pushed upstream claims and token excha
       const unregistered = await token({ grant_type: EXCHANGE_GRANT, subject_token: valid, subject_token_type: ID_TOKEN_TYPE }, { id: other.client_id, secret: other.client_secret });
       expect(unregistered.status).toBe(400);
       expect(unregistered.body.error).toBe('unauthorized_client');
+    });
+
+    test('another app cannot exchange an ID token issued to the clinic app', async () => {
+      const refused = await token({ grant_type: EXCHANGE_GRANT, subject_token: await upstream.idToken({ sub: 'alice-upstream' }), subject_token_type: ID_TOKEN_TYPE }, otherApp);
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/not accepted from this client/) });
     });
   });
 });

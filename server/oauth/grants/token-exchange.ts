@@ -1,12 +1,11 @@
-import { decodeJwt } from 'jose';
 import { ProtocolError, invalidRequest } from '../../http/errors.js';
 import { readParams, requireParam, splitList } from '../../http/params.js';
 import { FederationError } from '../../federation/provider-metadata.js';
 import type { ExchangeInput } from '../../policy/entrypoints.js';
-import { partyFromUpstreamClaims } from '../../federation/upstream-party.js';
-import { upstreamAudiences } from '../../uma/requesting-party.js';
+import { partyFromPresentedIdToken, presentedTokenRefusal, upstreamProviderOf } from '../../federation/upstream-party.js';
 import { isAbsoluteUriWithoutFragment } from '../authorization-request.js';
 import type { MetadataContribution } from '../metadata.js';
+import { Grants } from '../../store/repositories/grants.js';
 import { allowedScopes } from '../consent.js';
 import { KNOWN_SCOPES } from '../scopes.js';
 import { invalidScope, type GrantHandler } from './types.js';
@@ -22,11 +21,13 @@ export const tokenExchangeMetadata: MetadataContribution = () => ({ grant_types_
 const badSubjectToken = (description: string) => new ProtocolError(400, 'invalid_request', description);
 
 /**
- * RFC 8693 token exchange: a client trades an ID token from a configured upstream provider it is
- * trusted for (`trustClaimTokens`) for an Assent access token. The token is verified against that
- * provider's keys; the `exchange` policy decides the scopes (user scopes only when the upstream
- * identity is linked to a local account, which then is the token's subject; otherwise the subject
- * is the client itself). Nothing is written unless a token is issued (apart from the decision record).
+ * RFC 8693 token exchange: a client trades an ID token from a configured upstream provider, issued
+ * to an audience this client may present (`claimTokenAudiences`), for an Assent access token. The
+ * token is verified against that provider's keys; the `exchange` policy decides the scopes (user
+ * scopes only when the identity is linked to a local account whose holder consented to this client
+ * before — the account is then the token's subject, and the token belongs to that consent's grant;
+ * otherwise the subject is the client itself). Nothing is written unless a token is issued (apart
+ * from the decision record).
  */
 export const tokenExchangeGrant: GrantHandler = async (services, client, body) => {
   if (client.metadata.token_endpoint_auth_method === 'none') throw new ProtocolError(400, 'unauthorized_client', 'public clients cannot use token exchange');
@@ -38,33 +39,25 @@ export const tokenExchangeGrant: GrantHandler = async (services, client, body) =
     throw invalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
   }
   if (params.actor_token !== undefined || params.actor_token_type !== undefined) throw invalidRequest('actor_token (delegation) is not supported');
-  if (params.resource !== undefined && !isAbsoluteUriWithoutFragment(params.resource)) throw new ProtocolError(400, 'invalid_target', 'resource must be an absolute URI without a fragment');
   if (params.resource !== undefined && params.audience !== undefined && params.resource !== params.audience) {
     throw new ProtocolError(400, 'invalid_target', 'give either resource or audience, not two different targets');
   }
+  // Never a bare name: a client id here would make the token look like it was meant for that client.
   const audience = params.resource ?? params.audience;
+  if (audience !== undefined && !isAbsoluteUriWithoutFragment(audience)) throw new ProtocolError(400, 'invalid_target', 'resource and audience must be absolute URIs without a fragment');
 
-  // Which provider? Only a configured OpenID provider's keys can verify the token.
-  let issuer: unknown;
+  const provider = upstreamProviderOf(services.upstream, subjectToken);
+  if (!provider) throw badSubjectToken('subject_token is not an ID token of a configured identity provider');
+  let party;
   try {
-    issuer = decodeJwt(subjectToken).iss;
-  } catch {
-    throw badSubjectToken('subject_token is not a JWT');
-  }
-  const provider = typeof issuer === 'string' ? services.upstream.byIssuer(issuer) : undefined;
-  if (!provider || provider.type === 'oauth2') throw badSubjectToken('subject_token is not from a configured identity provider');
-  let verified;
-  try {
-    verified = await services.upstream.verifyIdToken(provider.id, subjectToken, { audiences: upstreamAudiences(provider) });
+    party = await partyFromPresentedIdToken(services.upstream, provider, subjectToken, client._id);
   } catch (error) {
     if (!(error instanceof FederationError)) throw error;
     services.logger.info('token exchange subject_token rejected', { client: client._id, provider: provider.id, code: error.code, reason: error.message });
-    throw badSubjectToken(
-      error.code === 'provider_unavailable' ? `${provider.displayName} could not be reached to verify subject_token` : `subject_token is not a valid ID token from ${provider.displayName}`,
-    );
+    throw badSubjectToken(presentedTokenRefusal(provider, error));
   }
-  const party = partyFromUpstreamClaims(verified.iss, provider, verified);
   const linked = await services.identities.find(party.iss, party.sub);
+  const priorGrants = linked ? await services.grants.forAccount(linked.accountId) : [];
   const requested = params.scope !== undefined ? splitList(params.scope) : allowedScopes(client);
   const input: ExchangeInput = {
     now: new Date().toISOString(),
@@ -78,7 +71,8 @@ export const tokenExchangeGrant: GrantHandler = async (services, client, body) =
     },
     requested_scopes: requested,
     known_scopes: KNOWN_SCOPES,
-    trusted_issuers: services.upstream.claimTokenIssuers(),
+    trusted_issuers: services.upstream.claimTokenIssuers(client._id),
+    prior_grants: priorGrants.map((g) => ({ client_id: g.clientId, scopes: g.scopes, granted_at: g.updatedAt.toISOString() })),
   };
   const { result, record } = services.policy.decide('exchange', input);
   await services.decisions.record(record);
@@ -89,7 +83,7 @@ export const tokenExchangeGrant: GrantHandler = async (services, client, body) =
   const access = await services.tokenService.issueAccessToken({
     clientId: client._id,
     subject: linked ? linked.accountId : client._id,
-    ...(linked ? { accountId: linked.accountId } : {}),
+    ...(linked ? { accountId: linked.accountId, grantId: Grants.idFor(linked.accountId, client._id) } : {}),
     scopes: result.granted,
     ...(audience !== undefined ? { audience } : {}),
   });
