@@ -9,6 +9,7 @@ import { checkCsrf, formOf, renderPage } from './pages.js';
 import { readParams, requireParam } from './params.js';
 
 const LOGIN_CSRF_COOKIE = 'assent_login_csrf';
+const REAUTHENTICATE_TO_LINK = 'To link another identity, sign in again first.';
 
 /** The patient's own pages: sign in, connected apps with revoke, and "revoke everything". */
 export function accountRoutes(router: Router, services: Services): void {
@@ -20,7 +21,7 @@ export function accountRoutes(router: Router, services: Services): void {
     renderPage(ctx, views, 'login', 'Sign in', { action: '/login', csrf, error, email, upstream: upstreamChoices(services, '/login') }, status);
   };
 
-  router.get('/login', (ctx) => loginForm(ctx));
+  router.get('/login', (ctx) => loginForm(ctx, ctx.query.reason === 'link' ? REAUTHENTICATE_TO_LINK : undefined));
   router.post('/login', async (ctx) => {
     const form = formOf(ctx);
     checkCsrf(form.csrf, ctx.cookies.get(LOGIN_CSRF_COOKIE) ?? generateSecret());
@@ -67,6 +68,8 @@ export function accountRoutes(router: Router, services: Services): void {
   router.post('/account/revoke-all', action(async (ctx, accountId) => {
     await services.tokens.revoke({ accountId });
     await services.grants.remove({ accountId });
+    // A stolen session may have linked someone else's identity: it goes too (the owner can link theirs again).
+    await services.identities.unlinkAll(accountId);
     await services.sessions.endAllFor(accountId);
     await services.sessions.end(ctx);
     return '/login';

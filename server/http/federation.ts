@@ -14,6 +14,9 @@ import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
  * continue it with an upstream identity; `/login/federation/:provider` signs in to the account
  * pages. Linking is a CSRF-checked POST of the signed-in account.
  */
+/** Linking an identity needs a sign-in at most this old. */
+export const LINK_REAUTHENTICATION_SECONDS = 10 * 60;
+
 export function federationRoutes(router: Router, services: Services): void {
   router.get('/interaction/:id/federation/:provider', asPage(services, async (ctx) => {
     const found = await services.interactions.find(ctx, String(ctx.params.id));
@@ -34,6 +37,8 @@ export function federationRoutes(router: Router, services: Services): void {
     const session = await services.sessions.current(ctx);
     if (!session) return { kind: 'redirect', url: '/login' };
     checkCsrf(formOf(ctx).csrf, session.csrf);
+    // A new way into the account needs a fresh proof of who is asking, not just a session.
+    if (Math.floor(Date.now() / 1000) - session.authTime > LINK_REAUTHENTICATION_SECONDS) return { kind: 'redirect', url: '/login?reason=link' };
     return beginFederation(services, ctx, String(ctx.params.provider), 'link', session.accountId);
   }));
 

@@ -4,8 +4,8 @@ import { BrowserlessUser, DEMO_EMAIL, formOf, formsOf, hiddenFields, textOf, typ
 import { basicAuth, pkce, postForm, randomValue } from '../support/oauth-flow.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';
-import { addResource, accountId, signedIn } from '../uma/sharing-support.js';
-import { OAUTH2_ID, OAUTH2_NAME, UPSTREAM_NAME, UpstreamProvider, upstreamEnv, type IdTokenTamper } from '../support/upstream-provider.js';
+import { addResource, accountId, createAccount, signedIn } from '../uma/sharing-support.js';
+import { OAUTH2_ID, OAUTH2_NAME, UPSTREAM_ID, UPSTREAM_NAME, UpstreamProvider, upstreamEnv, type IdTokenTamper } from '../support/upstream-provider.js';
 
 /**
  * Logging in through an upstream OpenID provider (a real oidc-provider on loopback), over HTTP
@@ -31,6 +31,7 @@ describe.each(storeBackends)('federated login on the $name store', (backend) => 
       'dr-unverified': { email: 'dr.unverified@clinic.example', email_verified: false, name: 'Dr Unverified' },
       'alice-upstream': { email: 'alice@upstream.example', email_verified: true, name: 'Alice' },
       'someone-else': { email: 'else@upstream.example', email_verified: true },
+      'bob-upstream': { email: 'bob@upstream.example', email_verified: true },
     };
     upstream = await UpstreamProvider.listen(accounts);
     // A second provider, configured as plain OAuth 2 (no ID token is used: identity from userinfo).
@@ -169,6 +170,32 @@ describe.each(storeBackends)('federated login on the $name store', (backend) => 
     if (page.status === 200) page = await user.post(formOf(page).action, [...hiddenFields(formOf(page)), ['decision', 'allow']]);
     expect(page.location!.href.startsWith(DEMO_REDIRECT)).toBe(true);
     expect(page.location!.searchParams.get('code')).toBeTruthy();
+  });
+
+  test('linking needs a recent sign-in; "Revoke everything" unlinks every identity', async () => {
+    const bob = await createAccount(server.services, `bob-${randomValue().toLowerCase().replace(/[^a-z0-9]/g, '')}@example.org`);
+    const user = await signedIn(server.url, bob.email);
+    const linkForm = async () => formsOf(await user.get('/account')).find((f) => f.action.pathname.endsWith(`/${UPSTREAM_ID}/link`))!;
+
+    // An hour-old sign-in is not enough to add a way into the account.
+    const sessions = await server.services.store.collection<{ _id: string; accountId: string; authTime: number }>('sessions');
+    await sessions.update({ accountId: bob._id }, { authTime: Math.floor(Date.now() / 1000) - 3600 });
+    const form = await linkForm();
+    const stale = await user.post(form.action, hiddenFields(form));
+    expect(stale.status).toBe(303);
+    expect(`${stale.location!.pathname}${stale.location!.search}`).toBe('/login?reason=link');
+    expect(textOf((await user.get(stale.location!)).html)).toContain('To link another identity, sign in again first.');
+    expect(await server.services.identities.ofAccount(bob._id)).toEqual([]);
+
+    const fresh = await signedIn(server.url, bob.email);
+    const freshForm = formsOf(await fresh.get('/account')).find((f) => f.action.pathname.endsWith(`/${UPSTREAM_ID}/link`))!;
+    const started = await fresh.post(freshForm.action, hiddenFields(freshForm));
+    await fresh.follow(await fresh.get(await upstream.signIn(started.location!, 'bob-upstream')));
+    expect(await server.services.identities.ofAccount(bob._id)).toHaveLength(1);
+
+    const revokeAll = formsOf(await fresh.get('/account')).find((f) => f.action.pathname === '/account/revoke-all')!;
+    expect((await fresh.post(revokeAll.action, hiddenFields(revokeAll))).status).toBe(303);
+    expect(await server.services.identities.ofAccount(bob._id)).toEqual([]);
   });
 
   test('a linked identity signs in to the account pages from /login; an unlinked one does not', async () => {

@@ -36,6 +36,10 @@ export class Identities {
     return this.identities.find({ accountId }, { sort: { linkedAt: 1 } });
   }
 
+  unlinkAll(accountId: string) {
+    return this.identities.delete({ accountId });
+  }
+
   async unlink(accountId: string, id: string) {
     return (await this.identities.delete({ _id: id, accountId })) > 0;
   }
