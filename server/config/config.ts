@@ -43,6 +43,8 @@ export interface UpstreamProviderConfig {
   authorizationEndpoint?: string;
   tokenEndpoint?: string;
   userinfoEndpoint?: string;
+  /** oauth2: the user endpoint's member that identifies the user (default `sub`; GitHub: `id`). */
+  subjectClaim?: string;
   /** Upstream client id (an ID token's azp, else aud) → the Assent clients that may present such ID tokens. */
   claimTokenAudiences?: Record<string, string[]>;
   allowInsecureRequests?: boolean;

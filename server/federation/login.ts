@@ -139,9 +139,21 @@ async function redeem(services: Services, provider: UpstreamProviderConfig, trip
     }
   } else {
     if (!metadata.userinfo_endpoint) throw new FederationError('unsupported', `upstream provider ${provider.id} has no userinfo endpoint`);
-    claims = { ...(await client.fetchUserInfo(configuration, tokens.access_token, client.skipSubjectCheck)) };
+    claims = await plainUserinfo(configuration, tokens.access_token, new URL(metadata.userinfo_endpoint));
   }
   return partyFromUpstreamClaims(issuer, provider, claims);
+}
+
+/**
+ * A plain OAuth 2 provider's user endpoint: any JSON object (GitHub-style APIs have no `sub`; the
+ * configured `subjectClaim` names the identifier), fetched with the access token.
+ */
+async function plainUserinfo(configuration: client.Configuration, accessToken: string, url: URL): Promise<Record<string, unknown>> {
+  const response = await client.fetchProtectedResource(configuration, accessToken, url, 'GET', undefined, new Headers({ accept: 'application/json' }));
+  if (response.status >= 500) throw new FederationError('provider_unavailable', `the user endpoint answered ${response.status}`);
+  const body: unknown = response.ok ? await response.json().catch(() => undefined) : undefined;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FederationError('invalid_token', `the user endpoint answered ${response.status} without a JSON object`);
+  return body as Record<string, unknown>;
 }
 
 async function continueTrip(services: Services, ctx: Context, provider: UpstreamProviderConfig, trip: FederationStateDocument, party: RequestingParty): Promise<FederationOutcome> {

@@ -8,11 +8,13 @@ import { FederationError, type ProviderMetadata } from './provider-metadata.js';
  * userinfo) describe, as the claims policy sees it: `iss` is the provider's issuer, `sub` its
  * subject, the email as the provider gave it (the policy compares case-insensitively), and
  * `email_verified` true only for the provider's explicit boolean `true` — anything else an
- * unverified email. `claimMapping` ({ local name: upstream claim }) adds configured extra claims.
+ * unverified email. `claimMapping` ({ local name: upstream claim }) adds configured extra claims;
+ * a plain OAuth 2 provider's `subjectClaim` names its identifier.
  */
 export function partyFromUpstreamClaims(issuer: string, provider: UpstreamProviderConfig, claims: Record<string, unknown>): RequestingParty {
-  // Plain OAuth 2 userinfo (GitHub-style) often has a numeric id.
-  const sub = typeof claims.sub === 'string' ? claims.sub : typeof claims.sub === 'number' ? String(claims.sub) : '';
+  // A plain OAuth 2 user endpoint may name its identifier otherwise, often as a number (GitHub: `id`).
+  const subject = claims[provider.type === 'oauth2' ? (provider.subjectClaim ?? 'sub') : 'sub'];
+  const sub = typeof subject === 'string' ? subject : typeof subject === 'number' && Number.isSafeInteger(subject) ? String(subject) : '';
   if (!sub) throw new FederationError('invalid_token', 'the provider did not say who signed in (no sub)');
   const party: RequestingParty = { iss: issuer, sub };
   if (typeof claims.email === 'string' && claims.email.includes('@')) {
