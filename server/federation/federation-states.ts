@@ -21,6 +21,8 @@ export interface FederationStateDocument extends StoredDocument {
   targetId: string;
   nonce?: string;
   codeVerifier: string;
+  /** The max_age sent upstream, which the ID token's auth_time must meet. */
+  maxAge?: number;
   browserHash: string;
   spentAt?: Date;
   expiresAt: Date;
@@ -45,7 +47,7 @@ export class FederationStates {
   }
 
   /** Stores a new trip and binds it to this browser; returns the `state` to send upstream. */
-  async create(ctx: Context, fields: Pick<FederationStateDocument, 'providerId' | 'purpose' | 'targetId' | 'nonce' | 'codeVerifier'>): Promise<string> {
+  async create(ctx: Context, fields: Pick<FederationStateDocument, 'providerId' | 'purpose' | 'targetId' | 'nonce' | 'codeVerifier' | 'maxAge'>): Promise<string> {
     const state = generateSecret();
     const binding = generateSecret();
     const id = hashSecret(state);
@@ -56,6 +58,7 @@ export class FederationStates {
       targetId: fields.targetId,
       ...(fields.nonce !== undefined ? { nonce: fields.nonce } : {}),
       codeVerifier: fields.codeVerifier,
+      ...(fields.maxAge !== undefined ? { maxAge: fields.maxAge } : {}),
       browserHash: hashSecret(binding),
       expiresAt: new Date(Date.now() + LIFETIME_SECONDS * 1000),
     });

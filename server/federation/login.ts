@@ -54,9 +54,11 @@ async function configurationOf(services: Services, provider: UpstreamProviderCon
 
 /**
  * Starts a trip to provider `providerId` for `purpose` (the caller has checked that this browser
- * owns `targetId`): records state, nonce and PKCE verifier, and sends the browser upstream.
+ * owns `targetId`): records state, nonce and PKCE verifier, and sends the browser upstream. With
+ * `maxAge` the provider is asked to have signed the person in at most that long ago (0: now, with
+ * `prompt=login`), and its ID token's auth_time must show it.
  */
-export async function beginFederation(services: Services, ctx: Context, providerId: string, purpose: FederationPurpose, targetId: string): Promise<FederationOutcome> {
+export async function beginFederation(services: Services, ctx: Context, providerId: string, purpose: FederationPurpose, targetId: string, maxAge?: number): Promise<FederationOutcome> {
   const provider = requireProvider(services, providerId);
   let configuration: client.Configuration;
   try {
@@ -67,7 +69,7 @@ export async function beginFederation(services: Services, ctx: Context, provider
   const codeVerifier = client.randomPKCECodeVerifier();
   const nonce = provider.type === 'oauth2' ? undefined : client.randomNonce();
   const states = await FederationStates.of(services.store);
-  const state = await states.create(ctx, { providerId, purpose, targetId, nonce, codeVerifier });
+  const state = await states.create(ctx, { providerId, purpose, targetId, nonce, codeVerifier, ...(maxAge !== undefined ? { maxAge } : {}) });
   const url = client.buildAuthorizationUrl(configuration, {
     redirect_uri: callbackUrl(services, providerId),
     response_type: 'code',
@@ -76,6 +78,8 @@ export async function beginFederation(services: Services, ctx: Context, provider
     code_challenge_method: 'S256',
     state,
     ...(nonce ? { nonce } : {}),
+    ...(maxAge === 0 ? { prompt: 'login' } : {}),
+    ...(maxAge !== undefined && provider.type !== 'oauth2' ? { max_age: String(maxAge) } : {}),
   });
   return { kind: 'redirect', url: url.href };
 }
@@ -102,17 +106,23 @@ export async function completeFederation(services: Services, ctx: Context, calle
       ? message(403, 'Sign-in cancelled', `You did not sign in at ${provider.displayName}. Go back to the app to try again or to sign in another way.`)
       : message(400, 'Sign-in failed', `${provider.displayName} could not sign you in (${error}). Go back to the app and try again.`);
   }
-  let party: RequestingParty;
+  let verified: UpstreamLogin;
   try {
-    party = await redeem(services, provider, trip, ctx.querystring);
+    verified = await redeem(services, provider, trip, ctx.querystring);
   } catch (err) {
     return failure(services, provider, err);
   }
   services.logger.info('federation: upstream login verified', { provider: provider.id, purpose: trip.purpose });
-  return continueTrip(services, ctx, provider, trip, party);
+  return continueTrip(services, ctx, provider, trip, verified);
 }
 
-async function redeem(services: Services, provider: UpstreamProviderConfig, trip: FederationStateDocument, querystring: string): Promise<RequestingParty> {
+/** Who signed in upstream, and when (the ID token's auth_time when it has one, else now). */
+interface UpstreamLogin {
+  party: RequestingParty;
+  authTime: number;
+}
+
+async function redeem(services: Services, provider: UpstreamProviderConfig, trip: FederationStateDocument, querystring: string): Promise<UpstreamLogin> {
   const configuration = await configurationOf(services, provider);
   const currentUrl = new URL(`${callbackUrl(services, provider.id)}?${querystring}`);
   const oidc = provider.type !== 'oauth2';
@@ -120,8 +130,11 @@ async function redeem(services: Services, provider: UpstreamProviderConfig, trip
     pkceCodeVerifier: trip.codeVerifier,
     expectedState: currentUrl.searchParams.get('state') ?? '',
     ...(trip.nonce ? { expectedNonce: trip.nonce } : {}),
+    ...(trip.maxAge !== undefined && oidc ? { maxAge: trip.maxAge } : {}),
     idTokenExpected: oidc,
   });
+  const now = Math.floor(Date.now() / 1000);
+  let authTime = now;
   const issuer = services.upstream.issuerOf(provider.id);
   const metadata = configuration.serverMetadata();
   let claims: Record<string, unknown>;
@@ -133,6 +146,7 @@ async function redeem(services: Services, provider: UpstreamProviderConfig, trip
       ...(trip.nonce ? { nonce: trip.nonce } : {}),
     });
     claims = { ...verified };
+    if (typeof verified['auth_time'] === 'number' && verified['auth_time'] <= now) authTime = verified['auth_time'];
     if (metadata.userinfo_endpoint && tokens.access_token) {
       const userinfo = await client.fetchUserInfo(configuration, tokens.access_token, verified.sub);
       claims = { ...userinfo, ...stripUndefined(claims) };
@@ -141,7 +155,7 @@ async function redeem(services: Services, provider: UpstreamProviderConfig, trip
     if (!metadata.userinfo_endpoint) throw new FederationError('unsupported', `upstream provider ${provider.id} has no userinfo endpoint`);
     claims = await plainUserinfo(configuration, tokens.access_token, new URL(metadata.userinfo_endpoint));
   }
-  return partyFromUpstreamClaims(issuer, provider, claims);
+  return { party: partyFromUpstreamClaims(issuer, provider, claims), authTime };
 }
 
 /**
@@ -156,7 +170,7 @@ async function plainUserinfo(configuration: client.Configuration, accessToken: s
   return body as Record<string, unknown>;
 }
 
-async function continueTrip(services: Services, ctx: Context, provider: UpstreamProviderConfig, trip: FederationStateDocument, party: RequestingParty): Promise<FederationOutcome> {
+async function continueTrip(services: Services, ctx: Context, provider: UpstreamProviderConfig, trip: FederationStateDocument, { party, authTime }: UpstreamLogin): Promise<FederationOutcome> {
   switch (trip.purpose) {
     case 'login':
     case 'account': {
@@ -169,8 +183,8 @@ async function continueTrip(services: Services, ctx: Context, provider: Upstream
           `You signed in at ${provider.displayName}${party.email ? ` as ${party.email}` : ''}, but that identity is not linked to an account here. Sign in with your password, link this identity from your account page first, then use it to sign in.`,
         );
       }
-      if (trip.purpose === 'login') return continueAfterUpstreamLogin(services, ctx, trip.targetId, identity.accountId);
-      await services.sessions.start(ctx, identity.accountId);
+      if (trip.purpose === 'login') return continueAfterUpstreamLogin(services, ctx, trip.targetId, identity.accountId, authTime);
+      await services.sessions.start(ctx, identity.accountId, authTime);
       return { kind: 'redirect', url: '/account' };
     }
     case 'claims': {

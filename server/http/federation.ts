@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { Services } from '../app.js';
 import { CALLBACK_PATH, beginFederation, completeFederation, type FederationOutcome } from '../federation/login.js';
-import { expired as authorizationExpired } from '../oauth/authorization-flow.js';
+import { expired as authorizationExpired, upstreamMaxAge } from '../oauth/authorization-flow.js';
 import { CLAIMS_PATH, ClaimsInteractions, expired as claimsExpired } from '../uma/claims-interaction.js';
 import { ProtocolError, invalidRequest } from './errors.js';
 import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
@@ -21,7 +21,7 @@ export function federationRoutes(router: Router, services: Services): void {
   router.get('/interaction/:id/federation/:provider', asPage(services, async (ctx) => {
     const found = await services.interactions.find(ctx, String(ctx.params.id));
     if (!found) throw authorizationExpired();
-    return beginFederation(services, ctx, String(ctx.params.provider), 'login', found._id);
+    return beginFederation(services, ctx, String(ctx.params.provider), 'login', found._id, upstreamMaxAge(found.request));
   }));
 
   router.get(`${CLAIMS_PATH}/:id/federation/:provider`, asPage(services, async (ctx) => {

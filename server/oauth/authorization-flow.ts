@@ -59,12 +59,12 @@ export async function submitLogin(services: Services, ctx: Context, interaction:
  * An account proved itself at an upstream provider (server/federation/login.ts, which checked
  * that this browser started the interaction): continues the interaction like a password login.
  */
-export async function continueAfterUpstreamLogin(services: Services, ctx: Context, interactionId: string, accountId: string): Promise<FlowOutcome> {
+export async function continueAfterUpstreamLogin(services: Services, ctx: Context, interactionId: string, accountId: string, authTime: number): Promise<FlowOutcome> {
   const interaction = await services.interactions.byId(interactionId);
   if (!interaction) throw expired();
   const client = await requireClient(services, interaction.request.clientId);
-  await services.sessions.start(ctx, accountId);
-  const login = { accountId, authTime: Math.floor(Date.now() / 1000) };
+  await services.sessions.start(ctx, accountId, authTime);
+  const login = { accountId, authTime };
   await services.interactions.recordLogin(interaction._id, login);
   return afterLogin(services, ctx, interaction.request, client, login, interaction);
 }
@@ -109,6 +109,14 @@ async function codeRedirect(services: Services, request: AuthorizationRequest, l
 
 function errorRedirect(issuer: string, request: AuthorizationRequest, code: string, description: string): FlowOutcome {
   return { kind: 'redirect', url: authorizationError(issuer, request.redirectUri, code, description, request.state) };
+}
+
+/**
+ * The `max_age` an upstream login for this request must meet: the client's own, or 0 (sign in
+ * now) for `prompt=login`. The upstream provider is asked for it and its `auth_time` checked.
+ */
+export function upstreamMaxAge(request: AuthorizationRequest): number | undefined {
+  return request.prompt.includes('login') ? 0 : request.maxAge;
 }
 
 function needsLogin(request: AuthorizationRequest, authTime: number) {

@@ -22,13 +22,14 @@ export class Sessions {
     return new Sessions(await store.collection<SessionDocument>('sessions', { indexed: ['accountId'] }));
   }
 
-  async start(ctx: Context, accountId: string): Promise<SessionDocument> {
+  /** A new session for the account; `authTime` when the person proved who they are elsewhere (an upstream provider's auth_time). */
+  async start(ctx: Context, accountId: string, authTime = Math.floor(Date.now() / 1000)): Promise<SessionDocument> {
     await this.end(ctx);
     const id = generateSecret();
     const session: SessionDocument = {
       _id: hashSecret(id),
       accountId,
-      authTime: Math.floor(Date.now() / 1000),
+      authTime,
       csrf: generateSecret(),
       expiresAt: new Date(Date.now() + LIFETIME_SECONDS * 1000),
     };

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import { issueTicket } from '../../server/uma/tickets.js';
 import { BrowserlessUser, DEMO_EMAIL, formOf, formsOf, hiddenFields, textOf, type Page } from '../support/browserless-user.js';
 import { basicAuth, pkce, postForm, randomValue } from '../support/oauth-flow.js';
@@ -130,10 +131,9 @@ describe.each(storeBackends)('federated login on the $name store', (backend) => 
     expect(answer.body.error).not.toBe('need_info');
   });
 
-  async function startAuthorization(user: BrowserlessUser): Promise<Page> {
-    const { challenge } = pkce();
+  async function startAuthorization(user: BrowserlessUser, extra: Record<string, string> = {}, verifier = pkce()): Promise<Page> {
     const url = new URL('/authorize', server.url);
-    url.search = new URLSearchParams({ response_type: 'code', client_id: 'demo-app', redirect_uri: DEMO_REDIRECT, scope: 'openid', state: randomValue(), nonce: randomValue(), code_challenge: challenge, code_challenge_method: 'S256' }).toString();
+    url.search = new URLSearchParams({ response_type: 'code', client_id: 'demo-app', redirect_uri: DEMO_REDIRECT, scope: 'openid', state: randomValue(), nonce: randomValue(), code_challenge: verifier.challenge, code_challenge_method: 'S256', ...extra }).toString();
     const page = await user.follow(await user.get(url));
     expect(formOf(page).action.pathname).toMatch(/\/login$/);
     return page;
@@ -212,6 +212,42 @@ describe.each(storeBackends)('federated login on the $name store', (backend) => 
     const refused = await stranger.get(await upstream.signIn(await toUpstream(stranger, upstreamLink(await stranger.get('/login'))), 'someone-else'));
     expect(refused.status).toBe(403);
     expect(stranger.cookie('assent_session')).toBeUndefined();
+  });
+
+  test('prompt=login reaches the provider as prompt=login and max_age=0; an old upstream sign-in is refused; auth_time is the provider\'s', async () => {
+    // alice-upstream was linked to the demo patient above.
+    const verifier = pkce();
+    const user = new BrowserlessUser(server.url);
+    const authorization = await toUpstream(user, upstreamLink(await startAuthorization(user, { prompt: 'login' }, verifier)));
+    expect(authorization.searchParams.get('prompt')).toBe('login');
+    expect(authorization.searchParams.get('max_age')).toBe('0');
+    const callback = await upstream.signIn(authorization, 'alice-upstream');
+    // A provider that answered with an hour-old sign-in did not do what was asked.
+    upstream.tamper = (claims) => ({ claims: { ...claims, auth_time: Math.floor(Date.now() / 1000) - 3600 } });
+    try {
+      const refused = await user.get(callback);
+      expect(refused.status).toBe(400);
+      expect(user.cookie('assent_session')).toBeUndefined();
+    } finally {
+      upstream.tamper = undefined;
+    }
+
+    // A provider that signed her in ten seconds ago: that is the auth_time Assent's ID token carries.
+    const again = new BrowserlessUser(server.url);
+    const againCallback = await upstream.signIn(await toUpstream(again, upstreamLink(await startAuthorization(again, { prompt: 'login' }, verifier))), 'alice-upstream');
+    const upstreamAuthTime = Math.floor(Date.now() / 1000) - 10;
+    upstream.tamper = (claims) => ({ claims: { ...claims, auth_time: upstreamAuthTime } });
+    let page: Page;
+    try {
+      page = await again.follow(await again.get(againCallback));
+    } finally {
+      upstream.tamper = undefined;
+    }
+    if (page.status === 200) page = await again.post(formOf(page).action, [...hiddenFields(formOf(page)), ['decision', 'allow']]);
+    const code = page.location!.searchParams.get('code')!;
+    const tokens = await postForm(server.url, '/token', { grant_type: 'authorization_code', code, redirect_uri: DEMO_REDIRECT, client_id: 'demo-app', code_verifier: verifier.verifier });
+    expect(tokens.status).toBe(200);
+    expect(decodeJwt(tokens.body.id_token as string).auth_time).toBe(upstreamAuthTime);
   });
 
   test('an identity linked to no account cannot log a patient in', async () => {
