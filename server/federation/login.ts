@@ -29,6 +29,8 @@ import { partyFromUpstreamClaims } from './upstream-party.js';
 export const CALLBACK_PATH = '/federation/callback/:provider';
 const callbackUrl = (services: Services, providerId: string) => `${services.config.issuer}/federation/callback/${providerId}`;
 const DEFAULT_SCOPES = ['openid', 'email', 'profile'];
+/** Error codes an authorization response may carry (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6): only these are shown. */
+const AUTHORIZATION_ERRORS = new Set(['invalid_request', 'unauthorized_client', 'unsupported_response_type', 'invalid_scope', 'server_error', 'temporarily_unavailable', 'interaction_required', 'login_required', 'account_selection_required', 'consent_required']);
 
 /** What the HTTP layer should do next. */
 export type FederationOutcome =
@@ -104,7 +106,7 @@ export async function completeFederation(services: Services, ctx: Context, calle
     services.logger.info('federation: the provider answered with an error', { provider: provider.id, error, purpose: trip.purpose });
     return error === 'access_denied'
       ? message(403, 'Sign-in cancelled', `You did not sign in at ${provider.displayName}. Go back to the app to try again or to sign in another way.`)
-      : message(400, 'Sign-in failed', `${provider.displayName} could not sign you in (${error}). Go back to the app and try again.`);
+      : message(400, 'Sign-in failed', `${provider.displayName} could not sign you in${AUTHORIZATION_ERRORS.has(error) ? ` (${error})` : ''}. Go back to the app and try again.`);
   }
   let verified: UpstreamLogin;
   try {
@@ -175,7 +177,8 @@ async function continueTrip(services: Services, ctx: Context, provider: Upstream
     case 'login':
     case 'account': {
       const identity = await services.identities.find(party.iss, party.sub);
-      if (!identity) {
+      // An identity still linked to an account that was deleted since counts as unlinked.
+      if (!identity || !(await services.accounts.byId(identity.accountId))) {
         services.logger.info('federation: login with an unlinked identity', { provider: provider.id });
         return message(
           403,
@@ -227,7 +230,6 @@ function failure(services: Services, provider: UpstreamProviderConfig, err: unkn
     reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
     ...(err instanceof client.ClientError && err.code ? { code: err.code } : {}),
   });
-  if (err instanceof ProtocolError) throw err;
   return unavailable
     ? message(502, `${provider.displayName} is not answering`, `${provider.displayName} could not be reached to finish signing you in. Try again in a moment.`)
     : message(400, 'Sign-in failed', `The answer from ${provider.displayName} could not be verified, so you were not signed in. Go back to the app and try again.`);

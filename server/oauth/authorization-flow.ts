@@ -9,6 +9,7 @@ import { authorizationError, issueAuthorizationCode } from './authorization.js';
 import { decideConsent } from './consent.js';
 import type { InteractionDocument } from './interactions.js';
 import { SCOPE_DESCRIPTIONS } from './scopes.js';
+import { requireClient } from './clients/interaction-client.js';
 
 /** What the HTTP layer should do next: send the browser somewhere, or show a page. */
 export type FlowOutcome =
@@ -122,12 +123,6 @@ export function upstreamMaxAge(request: AuthorizationRequest): number | undefine
 function needsLogin(request: AuthorizationRequest, authTime: number) {
   if (request.prompt.includes('login')) return true;
   return request.maxAge !== undefined && Math.floor(Date.now() / 1000) - authTime > request.maxAge;
-}
-
-async function requireClient(services: Services, clientId: string) {
-  const client = await services.clients.byId(clientId);
-  if (!client) throw new ProtocolError(400, 'invalid_client', 'the client of this request no longer exists');
-  return client;
 }
 
 function clientName(client: ClientDocument) {

@@ -10,6 +10,7 @@ import type { RequestingParty } from '../store/repositories/uma-requests.js';
 import { upstreamChoices } from '../federation/choices.js';
 import { partyFromAccount } from './requesting-party.js';
 import { issueTicket } from './tickets.js';
+import { requireClient } from '../oauth/clients/interaction-client.js';
 
 /**
  * UMA 2.0 Grant §3.3.2–§3.3.3: interactive claims gathering. The client sends the requesting party
@@ -212,12 +213,6 @@ function backTo(target: { claimsRedirectUri: string; state?: string | undefined 
 
 function errorRedirect(target: { claimsRedirectUri: string; state?: string | undefined }, error: string, description: string): ClaimsOutcome {
   return { kind: 'redirect', url: backTo(target, { error, error_description: description }) };
-}
-
-async function requireClient(services: Services, clientId: string) {
-  const client = await services.clients.byId(clientId);
-  if (!client) throw new ProtocolError(400, 'invalid_client', 'the client of this request no longer exists');
-  return client;
 }
 
 const clientName = (client: ClientDocument) => client.metadata.client_name ?? client._id;
