@@ -45,10 +45,6 @@ export interface VerifyIdTokenOptions {
   audiences: string[];
   /** When given, the token's `nonce` must equal it. */
   nonce?: string;
-  /** Seconds of clock skew allowed for exp / iat / nbf (default 60). */
-  clockTolerance?: number;
-  /** Largest accepted age of `iat` in seconds (default: no limit beyond exp). */
-  maxTokenAge?: number;
 }
 
 export interface ProviderMetadataOptions {
@@ -60,6 +56,8 @@ export interface ProviderMetadataOptions {
   fetch?: typeof fetch;
 }
 
+/** Seconds of clock skew allowed between a provider and Assent for exp / iat / nbf. */
+const CLOCK_SKEW_SECONDS = 60;
 /** Asymmetric JWS algorithms only: an upstream token is never verified with a shared secret. */
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 
@@ -187,9 +185,8 @@ export class ProviderMetadata {
         issuer: provider.type === 'google' ? [GOOGLE_ISSUER, 'accounts.google.com'] : issuer,
         audience: options.audiences,
         algorithms: ASYMMETRIC_ALGORITHMS,
-        clockTolerance: options.clockTolerance ?? 60,
+        clockTolerance: CLOCK_SKEW_SECONDS,
         requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
-        ...(options.maxTokenAge !== undefined ? { maxTokenAge: options.maxTokenAge } : {}),
       }));
     } catch (error) {
       if (error instanceof joseErrors.JWKSTimeout || !(error instanceof joseErrors.JOSEError) || error instanceof joseErrors.JWKSInvalid) {
