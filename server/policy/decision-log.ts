@@ -24,6 +24,7 @@ function recordOf(doc: DecisionDocument): DecisionRecord {
     entrypoint: doc.entrypoint,
     bundleDigest: doc.bundleDigest,
     input: JSON.parse(doc.input) as DecisionRecord['input'],
+    inputJson: doc.input,
     result: JSON.parse(doc.result) as DecisionRecord['result'],
     decidedAt: doc.decidedAt,
   };
@@ -77,7 +78,7 @@ export class DecisionLog {
       entrypoint: record.entrypoint,
       bundleDigest: record.bundleDigest,
       decidedAt: record.decidedAt,
-      input: JSON.stringify(record.input),
+      input: record.inputJson,
       result: JSON.stringify(record.result),
       ...(typeof owner === 'string' ? { ownerId: owner } : {}),
     });
@@ -98,7 +99,7 @@ export class DecisionLog {
     const record = await this.find(id);
     if (!record) return null;
     const bundle = this.engine.bundle(record.bundleDigest) ?? (await this.loadStoredBundle(record.bundleDigest));
-    const replayed = bundle.evaluate(record.entrypoint, record.input);
+    const replayed = bundle.evaluate(record.entrypoint, record.inputJson);
     return { record, replayed, matches: isDeepStrictEqual(replayed, record.result) };
   }
 
