@@ -61,7 +61,9 @@ export class DecisionLog {
 
   static async open(store: Store, engine: BundleSource): Promise<DecisionLog> {
     const decisions = await store.collection<DecisionDocument>('decisions', {
-      indexed: ['entrypoint', 'bundleDigest', 'decidedAt', 'ownerId'],
+      // Not entrypoint or bundleDigest: a handful of values each, and nedb serves a query from the
+      // last indexed field it names, so `{ ownerId, entrypoint }` would scan every decision of that entrypoint.
+      indexed: ['ownerId', 'decidedAt'],
     });
     const bundles = await store.collection<BundleDocument>('policy_bundles');
     return new DecisionLog(decisions, bundles, engine);

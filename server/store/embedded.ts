@@ -76,7 +76,10 @@ class EmbeddedCollection<T extends StoredDocument> implements Collection<T> {
     db.on('compaction.done', () => void log.reopen());
     await db.loadDatabaseAsync();
     for (const fieldName of spec.unique ?? []) await db.ensureIndexAsync({ fieldName, unique: true, sparse: true });
-    for (const fieldName of spec.indexed ?? []) await db.ensureIndexAsync({ fieldName });
+    // Sparse: a document without the field (most tokens lack most lineage fields) is left out
+    // rather than piled under one `undefined` key; nedb never answers a missing-field query from
+    // an index anyway.
+    for (const fieldName of spec.indexed ?? []) await db.ensureIndexAsync({ fieldName, sparse: true });
     await log.settled();
     return new EmbeddedCollection<T>(name, db, log);
   }
