@@ -1,5 +1,4 @@
 import { mkdir, readFile, truncate } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { AppendLog } from './append-log.js';
 import { lockDirectory } from './directory-lock.js';
@@ -20,8 +19,6 @@ import {
 // The package's typings declare an ES default export, but at run time the CommonJS module itself
 // is the class.
 const Datastore = nedb as unknown as typeof nedb.default;
-// nedb's own line format (dates as {$$date}), for the appends this adapter writes itself.
-const { serialize } = createRequire(import.meta.url)('@seald-io/nedb/lib/model.js') as { serialize(doc: object): string };
 const FILE_MODE = 0o644;
 
 /**
@@ -71,7 +68,7 @@ class EmbeddedCollection<T extends StoredDocument> implements Collection<T> {
     const log = new AppendLog(filename, FILE_MODE);
     // nedb calls this, inside its executor, for every insert, update, removal and index change.
     (db.persistence as unknown as { persistNewStateAsync(docs: object[]): Promise<void> }).persistNewStateAsync = async (docs) => {
-      if (docs.length > 0) log.append(docs.map((doc) => `${serialize(doc)}\n`).join(''));
+      if (docs.length > 0) log.append(docs.map((doc) => `${JSON.stringify(withNedbDates(doc))}\n`).join(''));
     };
     db.on('compaction.done', () => void log.reopen());
     await db.loadDatabaseAsync();
@@ -173,6 +170,20 @@ async function dropTornTail(filename: string) {
 }
 
 const NEWLINE = 0x0a;
+
+/**
+ * The document as nedb writes its lines: JSON with every date as `{"$$date": ms}`. Converting
+ * first lets JSON.stringify run without a replacer, which is about twice as fast as nedb's own
+ * serialize; nedb has already checked the keys of anything it persists.
+ */
+function withNedbDates(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return { $$date: value.getTime() };
+  if (Array.isArray(value)) return value.map(withNedbDates);
+  const converted: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) converted[key] = withNedbDates(field);
+  return converted;
+}
 
 type Query = Record<string, unknown>;
 
