@@ -58,10 +58,11 @@ export class AppendLog {
 
   /** The file was replaced (nedb compacts by writing a new file and renaming it over): the next write opens the new one. */
   reopen(): Promise<void> {
-    const close = () => {
-      if (this.fd !== undefined) closeSync(this.fd);
-      this.fd = undefined;
-    };
+    const old = this.fd;
+    this.fd = undefined;
+    if (old === undefined) return Promise.resolve();
+    // Batches already queued may still be writing to it.
+    const close = () => closeSync(old);
     return this.last.then(close, close);
   }
 
@@ -75,8 +76,8 @@ export class AppendLog {
   }
 
   private writeAll(bytes: Buffer) {
-    this.fd ??= openSync(this.filename, 'a', this.mode);
-    for (let offset = 0; offset < bytes.length; ) offset += writeSync(this.fd, bytes, offset);
+    const fd = (this.fd ??= openSync(this.filename, 'a', this.mode));
+    for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
   }
 
   private async writeBatch(): Promise<void> {
@@ -84,8 +85,8 @@ export class AppendLog {
     this.pending = [];
     this.collecting = undefined;
     try {
-      this.fd ??= openSync(this.filename, 'a', this.mode);
-      for (let offset = 0; offset < bytes.length; ) offset += (await writeAsync(this.fd, bytes, offset)).bytesWritten;
+      const fd = (this.fd ??= openSync(this.filename, 'a', this.mode));
+      for (let offset = 0; offset < bytes.length; ) offset += (await writeAsync(fd, bytes, offset)).bytesWritten;
     } catch (err) {
       this.failure = err;
       throw err;
