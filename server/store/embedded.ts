@@ -24,10 +24,11 @@ const FILE_MODE = 0o644;
 /**
  * The zero-setup store: one append-only file per collection under `<dataDir>/db`, loaded into
  * memory at open. Every operation goes through the datastore's single executor queue, which is
- * what makes `consume` atomic. Writes reach the file through an AppendLog (group commit) instead
- * of nedb's open-append-close per write, so the queue never waits on the disk; instead no
- * operation's result, read or write, is given back before every write queued ahead of it is in
- * the file. One process owns a data directory; use MongoDB to scale out.
+ * what makes `consume` atomic. Writes reach the file through an AppendLog (one open descriptor,
+ * direct or group-committed appends) instead of nedb's open-append-close per write, so the queue
+ * does not wait on the disk; instead no operation's result, read or write, is given back before
+ * every write queued ahead of it is in the file. One process owns a data directory; use MongoDB
+ * to scale out.
  */
 export async function openEmbeddedStore(dataDir: string): Promise<Store> {
   const dir = path.join(dataDir, 'db');
