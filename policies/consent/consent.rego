@@ -24,22 +24,18 @@ previously_granted contains s if {
 }
 
 # Membership is tested on the input arrays directly: cheaper in wasm than building sets of them.
-denial_reasons[scope] := "unknown_scope" if {
+# The reason is the first check a scope fails; the else chain makes each membership test once.
+denial_reasons[scope] := reason if {
 	some scope in requested
+	reason := denial_reason(scope)
+}
+
+denial_reason(scope) := "unknown_scope" if {
 	not scope in input.known_scopes
-}
-
-denial_reasons[scope] := "not_allowed_for_client" if {
-	some scope in requested
-	scope in input.known_scopes
+} else := "not_allowed_for_client" if {
 	not scope in input.client.allowed_scopes
-}
-
-denial_reasons[scope] := "requires_user" if {
+} else := "requires_user" if {
 	not input.user
-	some scope in requested
-	scope in input.known_scopes
-	scope in input.client.allowed_scopes
 	scope in user_scopes
 }
 

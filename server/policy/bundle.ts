@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import {
   entrypointNames,
-  type EntrypointInput,
   type EntrypointName,
   type EntrypointOutput,
   type EntrypointPaths,
@@ -28,7 +27,8 @@ export interface PolicyBundle {
   readonly wasm: Uint8Array;
   /** The entrypoints this bundle was loaded for (a stored older bundle may predate some). */
   readonly entrypoints: Partial<EntrypointPaths>;
-  evaluate<E extends EntrypointName>(entrypoint: E, input: EntrypointInput<E>): EntrypointOutput<E>;
+  /** `inputJson` is JSON text of an EntrypointInput<E>: the caller serialises once, for this and for the decision log. */
+  evaluate<E extends EntrypointName>(entrypoint: E, inputJson: string): EntrypointOutput<E>;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -46,6 +46,9 @@ export async function loadBundle(wasm: Uint8Array, entrypoints: Partial<Entrypoi
       cause,
     });
   }
+  if (!(Number(policy.minorVersion) >= 2)) {
+    throw new PolicyError('load_failed', `policy bundle ${digest.slice(0, 12)} has wasm ABI 1.${String(policy.minorVersion)}; 1.2 or later is needed`);
+  }
   const exported = policy.entrypoints as Record<string, number>;
   const ids = new Map<EntrypointName, number>();
   for (const name of entrypointNames) {
@@ -57,24 +60,47 @@ export async function loadBundle(wasm: Uint8Array, entrypoints: Partial<Entrypoi
     }
     ids.set(name, id);
   }
+  const evaluate = <E extends EntrypointName>(entrypoint: E, inputJson: string) => {
+    const id = ids.get(entrypoint);
+    if (id === undefined) throw new PolicyError('missing_entrypoint', `this bundle was not loaded for ${entrypoint}`);
+    let resultSet: unknown;
+    try {
+      resultSet = evaluateInWasm(policy, id, inputJson);
+    } catch (cause) {
+      throw new PolicyError('evaluation_failed', `${entrypoint} failed: ${describe(cause)}`, { cause });
+    }
+    const first = Array.isArray(resultSet) ? (resultSet[0] as { result?: unknown } | undefined) : undefined;
+    if (first?.result === undefined) throw new PolicyError('undefined_decision', `${entrypoint} gave no decision`);
+    return first.result as EntrypointOutput<E>;
+  };
   return {
     digest,
     wasm,
     entrypoints,
-    evaluate<E extends EntrypointName>(entrypoint: E, input: EntrypointInput<E>) {
-      const id = ids.get(entrypoint);
-      if (id === undefined) throw new PolicyError('missing_entrypoint', `this bundle was not loaded for ${entrypoint}`);
-      let resultSet: unknown;
-      try {
-        resultSet = policy.evaluate(input, id);
-      } catch (cause) {
-        throw new PolicyError('evaluation_failed', `${entrypoint} failed: ${describe(cause)}`, { cause });
-      }
-      const first = Array.isArray(resultSet) ? (resultSet[0] as { result?: unknown } | undefined) : undefined;
-      if (first?.result === undefined) throw new PolicyError('undefined_decision', `${entrypoint} gave no decision`);
-      return first.result as EntrypointOutput<E>;
-    },
+    evaluate,
   };
+}
+
+const PAGE_BYTES = 65_536;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * The SDK's `evaluate` (ABI 1.2: one `opa_eval` call) without its intermediate copies: the input
+ * text is encoded straight into the wasm heap, and the result is found with a native scan.
+ */
+function evaluateInWasm(policy: LoadedPolicy, entrypoint: number, inputJson: string): unknown {
+  const { mem, dataAddr } = policy;
+  const inputAddr = policy.dataHeapPtr as number;
+  // UTF-8 takes at most three bytes per UTF-16 code unit.
+  const shortfall = inputAddr + inputJson.length * 3 - mem.buffer.byteLength;
+  if (shortfall > 0) mem.grow(Math.ceil(shortfall / PAGE_BYTES));
+  const { written } = encoder.encodeInto(inputJson, new Uint8Array(mem.buffer, inputAddr));
+  const opaEval = (policy.wasmInstance as WebAssembly.Instance).exports.opa_eval as (...args: number[]) => number;
+  const resultAddr = opaEval(0, entrypoint, dataAddr, inputAddr, written, inputAddr + written, 0);
+  // Evaluation may have grown the memory, which replaces mem.buffer.
+  const heap = new Uint8Array(mem.buffer);
+  return JSON.parse(decoder.decode(heap.subarray(resultAddr, heap.indexOf(0, resultAddr))));
 }
 
 /**

@@ -24,6 +24,7 @@ function recordOf(doc: DecisionDocument): DecisionRecord {
     entrypoint: doc.entrypoint,
     bundleDigest: doc.bundleDigest,
     input: JSON.parse(doc.input) as DecisionRecord['input'],
+    inputJson: doc.input,
     result: JSON.parse(doc.result) as DecisionRecord['result'],
     decidedAt: doc.decidedAt,
   };
@@ -60,7 +61,9 @@ export class DecisionLog {
 
   static async open(store: Store, engine: BundleSource): Promise<DecisionLog> {
     const decisions = await store.collection<DecisionDocument>('decisions', {
-      indexed: ['entrypoint', 'bundleDigest', 'decidedAt', 'ownerId'],
+      // Not entrypoint or bundleDigest: a handful of values each, and nedb serves a query from the
+      // last indexed field it names, so `{ ownerId, entrypoint }` would scan every decision of that entrypoint.
+      indexed: ['ownerId', 'decidedAt'],
     });
     const bundles = await store.collection<BundleDocument>('policy_bundles');
     return new DecisionLog(decisions, bundles, engine);
@@ -77,7 +80,7 @@ export class DecisionLog {
       entrypoint: record.entrypoint,
       bundleDigest: record.bundleDigest,
       decidedAt: record.decidedAt,
-      input: JSON.stringify(record.input),
+      input: record.inputJson,
       result: JSON.stringify(record.result),
       ...(typeof owner === 'string' ? { ownerId: owner } : {}),
     });
@@ -98,7 +101,7 @@ export class DecisionLog {
     const record = await this.find(id);
     if (!record) return null;
     const bundle = this.engine.bundle(record.bundleDigest) ?? (await this.loadStoredBundle(record.bundleDigest));
-    const replayed = bundle.evaluate(record.entrypoint, record.input);
+    const replayed = bundle.evaluate(record.entrypoint, record.inputJson);
     return { record, replayed, matches: isDeepStrictEqual(replayed, record.result) };
   }
 

@@ -19,6 +19,8 @@ export interface DecisionRecord<E extends EntrypointName = EntrypointName> {
   bundleDigest: string;
   /** The caller's input object itself (not a copy): build a fresh one per decision. */
   input: EntrypointInput<E>;
+  /** The input as the policy was given it (JSON text), which is also what the log stores. */
+  inputJson: string;
   result: EntrypointOutput<E>;
   decidedAt: Date;
 }
@@ -74,8 +76,9 @@ export class PolicyEngine {
 
   decide<E extends EntrypointName>(entrypoint: E, input: EntrypointInput<E>): Decision<E> {
     const bundle = this.current;
-    const result = bundle.evaluate(entrypoint, input);
-    const record = { id: randomUUID(), entrypoint, bundleDigest: bundle.digest, input, result, decidedAt: new Date() };
+    const inputJson = JSON.stringify(input);
+    const result = bundle.evaluate(entrypoint, inputJson);
+    const record = { id: randomUUID(), entrypoint, bundleDigest: bundle.digest, input, inputJson, result, decidedAt: new Date() };
     return { result, record };
   }
 

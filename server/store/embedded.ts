@@ -1,5 +1,6 @@
 import { mkdir, readFile, truncate } from 'node:fs/promises';
 import path from 'node:path';
+import { AppendLog } from './append-log.js';
 import { lockDirectory } from './directory-lock.js';
 import nedb from '@seald-io/nedb';
 import {
@@ -18,11 +19,16 @@ import {
 // The package's typings declare an ES default export, but at run time the CommonJS module itself
 // is the class.
 const Datastore = nedb as unknown as typeof nedb.default;
+const FILE_MODE = 0o644;
 
 /**
  * The zero-setup store: one append-only file per collection under `<dataDir>/db`, loaded into
  * memory at open. Every operation goes through the datastore's single executor queue, which is
- * what makes `consume` atomic. One process owns a data directory; use MongoDB to scale out.
+ * what makes `consume` atomic. Writes reach the file through an AppendLog (one open descriptor,
+ * direct or group-committed appends) instead of nedb's open-append-close per write, so the queue
+ * does not wait on the disk; instead no operation's result, read or write, is given back before
+ * every write queued ahead of it is in the file. One process owns a data directory; use MongoDB
+ * to scale out.
  */
 export async function openEmbeddedStore(dataDir: string): Promise<Store> {
   const dir = path.join(dataDir, 'db');
@@ -43,7 +49,7 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
     async ping() {},
     async close() {
       const collections = await Promise.all(open.values());
-      await Promise.all(collections.map((c) => c.compact()));
+      await Promise.all(collections.map((c) => c.close()));
       open.clear();
       await unlock();
     },
@@ -54,43 +60,54 @@ class EmbeddedCollection<T extends StoredDocument> implements Collection<T> {
   private constructor(
     private readonly name: string,
     private readonly db: nedb.default<T>,
+    private readonly log: AppendLog,
   ) {}
 
   static async open<T extends StoredDocument>(name: string, filename: string, spec: CollectionSpec) {
     await dropTornTail(filename);
     const db = new Datastore<T>({ filename });
+    const log = new AppendLog(filename, FILE_MODE);
+    // nedb calls this, inside its executor, for every insert, update, removal and index change.
+    (db.persistence as unknown as { persistNewStateAsync(docs: object[]): Promise<void> }).persistNewStateAsync = async (docs) => {
+      if (docs.length > 0) log.append(docs.map((doc) => `${JSON.stringify(withNedbDates(doc))}\n`).join(''));
+    };
+    db.on('compaction.done', () => void log.reopen());
     await db.loadDatabaseAsync();
     for (const fieldName of spec.unique ?? []) await db.ensureIndexAsync({ fieldName, unique: true, sparse: true });
-    for (const fieldName of spec.indexed ?? []) await db.ensureIndexAsync({ fieldName });
-    return new EmbeddedCollection<T>(name, db);
+    // Sparse: a document without the field (most tokens lack most lineage fields) is left out
+    // rather than piled under one `undefined` key; nedb never answers a missing-field query from
+    // an index anyway.
+    for (const fieldName of spec.indexed ?? []) await db.ensureIndexAsync({ fieldName, sparse: true });
+    await log.settled();
+    return new EmbeddedCollection<T>(name, db, log);
   }
 
   async insert(doc: T) {
     try {
-      await this.db.insertAsync(doc);
+      await this.written(this.db.insertAsync(doc));
     } catch (err) {
       throw this.translate(err);
     }
   }
 
-  async findOne(filter: Filter) {
-    return this.db.findOneAsync(live(filter));
+  findOne(filter: Filter) {
+    return this.written(this.db.findOneAsync(live(filter)));
   }
 
-  async find(filter: Filter, options: FindOptions = {}) {
+  find(filter: Filter, options: FindOptions = {}) {
     let cursor = this.db.findAsync(live(filter));
     if (options.sort) cursor = cursor.sort(options.sort);
     if (options.limit !== undefined) cursor = cursor.limit(options.limit);
-    return cursor;
+    return this.written(cursor);
   }
 
   count(filter: Filter) {
-    return this.db.countAsync(live(filter));
+    return this.written(this.db.countAsync(live(filter)));
   }
 
   async update(filter: Filter, set: Partial<T>) {
     try {
-      const { numAffected } = await this.db.updateAsync(live(filter), { $set: set }, { multi: true });
+      const { numAffected } = await this.written(this.db.updateAsync(live(filter), { $set: set }, { multi: true }));
       return numAffected;
     } catch (err) {
       throw this.translate(err);
@@ -98,28 +115,38 @@ class EmbeddedCollection<T extends StoredDocument> implements Collection<T> {
   }
 
   async consume(filter: Filter, set: Partial<T>) {
-    const { affectedDocuments } = await this.db.updateAsync(live(filter), { $set: set }, { returnUpdatedDocs: true });
+    const { affectedDocuments } = await this.written(this.db.updateAsync(live(filter), { $set: set }, { returnUpdatedDocs: true }));
     return (affectedDocuments as T | null) ?? null;
   }
 
   async upsert(doc: T) {
     try {
-      await this.db.updateAsync({ _id: doc._id }, doc, { upsert: true });
+      await this.written(this.db.updateAsync({ _id: doc._id }, doc, { upsert: true }));
     } catch (err) {
       throw this.translate(err);
     }
   }
 
   delete(filter: Filter) {
-    return this.db.removeAsync(toNedbQuery(filter), { multi: true });
+    return this.written(this.db.removeAsync(toNedbQuery(filter), { multi: true }));
   }
 
   sweepExpired(now: Date = new Date()) {
-    return this.db.removeAsync({ expiresAt: { $lte: now } }, { multi: true });
+    return this.written(this.db.removeAsync({ expiresAt: { $lte: now } }, { multi: true }));
   }
 
-  compact() {
-    return this.db.compactDatafileAsync();
+  /** Rewrites the file as one line per live document, then closes it. */
+  async close() {
+    await this.log.settled();
+    await this.db.compactDatafileAsync();
+    await this.log.close();
+  }
+
+  /** The operation's result, once every write queued before it has reached the file. */
+  private async written<R>(operation: PromiseLike<R>): Promise<R> {
+    const result = await operation;
+    await this.log.settled();
+    return result;
   }
 
   private translate(err: unknown) {
@@ -144,6 +171,20 @@ async function dropTornTail(filename: string) {
 }
 
 const NEWLINE = 0x0a;
+
+/**
+ * The document as nedb writes its lines: JSON with every date as `{"$$date": ms}`. Converting
+ * first lets JSON.stringify run without a replacer, which is about twice as fast as nedb's own
+ * serialize; nedb has already checked the keys of anything it persists.
+ */
+function withNedbDates(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return { $$date: value.getTime() };
+  if (Array.isArray(value)) return value.map(withNedbDates);
+  const converted: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) converted[key] = withNedbDates(field);
+  return converted;
+}
 
 type Query = Record<string, unknown>;
 

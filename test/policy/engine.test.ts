@@ -34,6 +34,7 @@ describe('PolicyEngine with the committed bundle', () => {
       entrypoint: 'consent',
       bundleDigest: engine.digest,
       input,
+      inputJson: JSON.stringify(input),
       result,
       decidedAt: expect.any(Date),
     });

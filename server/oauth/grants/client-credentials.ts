@@ -23,13 +23,19 @@ export const clientCredentialsGrant: GrantHandler = async (services, client, bod
     known_scopes: KNOWN_SCOPES,
     prior_grants: [],
   });
-  await services.decisions.record(record);
-  if (result.granted.length === 0) throw invalidScope(`none of the requested scopes can be granted: ${result.denied.map((d) => `${d.scope} (${d.reason})`).join(', ')}`);
-  const access = await services.tokenService.issueAccessToken({
-    clientId: client._id,
-    subject: client._id,
-    scopes: result.granted,
-    ...(params.resource ? { audience: params.resource } : {}),
-  });
+  if (result.granted.length === 0) {
+    await services.decisions.record(record);
+    throw invalidScope(`none of the requested scopes can be granted: ${result.denied.map((d) => `${d.scope} (${d.reason})`).join(', ')}`);
+  }
+  // The token is handed out only once both its record and the decision's are written.
+  const [, access] = await Promise.all([
+    services.decisions.record(record),
+    services.tokenService.issueAccessToken({
+      clientId: client._id,
+      subject: client._id,
+      scopes: result.granted,
+      ...(params.resource ? { audience: params.resource } : {}),
+    }),
+  ]);
   return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, scope: result.granted.join(' ') };
 };
