@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import {
   entrypointNames,
   type EntrypointName,
@@ -46,9 +46,6 @@ export async function loadBundle(wasm: Uint8Array, entrypoints: Partial<Entrypoi
       cause,
     });
   }
-  if (!(Number(policy.minorVersion) >= 2)) {
-    throw new PolicyError('load_failed', `policy bundle ${digest.slice(0, 12)} has wasm ABI 1.${String(policy.minorVersion)}; 1.2 or later is needed`);
-  }
   const exported = policy.entrypoints as Record<string, number>;
   const ids = new Map<EntrypointName, number>();
   for (const name of entrypointNames) {
@@ -65,7 +62,8 @@ export async function loadBundle(wasm: Uint8Array, entrypoints: Partial<Entrypoi
     if (id === undefined) throw new PolicyError('missing_entrypoint', `this bundle was not loaded for ${entrypoint}`);
     let resultSet: unknown;
     try {
-      resultSet = evaluateInWasm(policy, id, inputJson);
+      // JSON text goes in as bytes, so the SDK does not serialise the input a second time.
+      resultSet = policy.evaluate(encoder.encode(inputJson).buffer, id);
     } catch (cause) {
       throw new PolicyError('evaluation_failed', `${entrypoint} failed: ${describe(cause)}`, { cause });
     }
@@ -81,27 +79,7 @@ export async function loadBundle(wasm: Uint8Array, entrypoints: Partial<Entrypoi
   };
 }
 
-const PAGE_BYTES = 65_536;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/**
- * The SDK's `evaluate` (ABI 1.2: one `opa_eval` call) without its intermediate copies: the input
- * text is encoded straight into the wasm heap, and the result is found with a native scan.
- */
-function evaluateInWasm(policy: LoadedPolicy, entrypoint: number, inputJson: string): unknown {
-  const { mem, dataAddr } = policy;
-  const inputAddr = policy.dataHeapPtr as number;
-  // UTF-8 takes at most three bytes per UTF-16 code unit.
-  const shortfall = inputAddr + inputJson.length * 3 - mem.buffer.byteLength;
-  if (shortfall > 0) mem.grow(Math.ceil(shortfall / PAGE_BYTES));
-  const { written } = encoder.encodeInto(inputJson, new Uint8Array(mem.buffer, inputAddr));
-  const opaEval = (policy.wasmInstance as WebAssembly.Instance).exports.opa_eval as (...args: number[]) => number;
-  const resultAddr = opaEval(0, entrypoint, dataAddr, inputAddr, written, inputAddr + written, 0);
-  // Evaluation may have grown the memory, which replaces mem.buffer.
-  const heap = new Uint8Array(mem.buffer);
-  return JSON.parse(decoder.decode(heap.subarray(resultAddr, heap.indexOf(0, resultAddr))));
-}
 
 /**
  * Builtins OPA's wasm target leaves to the host and the opa-wasm SDK does not provide. They must
