@@ -48,8 +48,8 @@ export class UpstreamProvider {
   readonly id: string;
   readonly name: string;
   readonly type: 'oidc' | 'oauth2';
-  /** While set, every ID token the token endpoint returns is rewritten by it. */
-  tamper: IdTokenTamper | undefined;
+  /** While set (see `tampering`), every ID token the token endpoint returns is rewritten by it. */
+  private tamper: IdTokenTamper | undefined;
   private handler: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
   private readonly signingKey = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'upstream-rs256', alg: 'RS256', use: 'sig' };
   private readonly foreignKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
@@ -134,6 +134,16 @@ export class UpstreamProvider {
       },
     });
     this.handler = provider.callback();
+  }
+
+  /** Runs `during` with every ID token from the token endpoint rewritten by `tamper`. */
+  async tampering<T>(tamper: IdTokenTamper, during: () => Promise<T>): Promise<T> {
+    this.tamper = tamper;
+    try {
+      return await during();
+    } finally {
+      this.tamper = undefined;
+    }
   }
 
   /** Holds back the token endpoint's JSON answer and sends it with its ID token rewritten by `tamper`. */
