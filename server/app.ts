@@ -23,6 +23,7 @@ import { umaDiscoveryRoutes } from './http/uma-discovery.js';
 import { umaProtectionRoutes } from './http/uma-protection.js';
 import { userinfoRoutes } from './http/userinfo.js';
 import { wellKnownRoutes } from './http/well-known.js';
+import type { FederationStates } from './federation/federation-states.js';
 import type { ProviderMetadata } from './federation/provider-metadata.js';
 import type { KeyRing } from './keys/key-ring.js';
 import type { Logger } from './logger.js';
@@ -61,6 +62,8 @@ export interface Services {
   sharingRules: SharingRules;
   uma: UmaRequests;
   identities: Identities;
+  /** Trips to upstream identity providers in progress (state, nonce, PKCE verifier). */
+  federationStates: FederationStates;
   /** The configured upstream identity providers (config.upstreamProviders). */
   upstream: ProviderMetadata;
   sessions: Sessions;

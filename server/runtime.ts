@@ -13,6 +13,7 @@ import { Accounts } from './store/repositories/accounts.js';
 import { Clients } from './store/repositories/clients.js';
 import { Grants } from './store/repositories/grants.js';
 import { Identities } from './store/repositories/identities.js';
+import { FederationStates } from './federation/federation-states.js';
 import { ProviderMetadata } from './federation/provider-metadata.js';
 import { Tokens } from './store/repositories/tokens.js';
 import { Resources } from './store/repositories/resources.js';
@@ -91,6 +92,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     sharingRules: await SharingRules.open(store),
     uma: await UmaRequests.open(store),
     identities: await Identities.open(store),
+    federationStates: await FederationStates.open(store),
     upstream: new ProviderMetadata(config.upstreamProviders),
     sessions: await Sessions.open(store),
     interactions: await Interactions.open(store),

@@ -35,15 +35,8 @@ const LIFETIME_SECONDS = 10 * 60;
 export class FederationStates {
   private constructor(private readonly states: Collection<FederationStateDocument>) {}
 
-  private static opened = new WeakMap<Store, Promise<FederationStates>>();
-
-  static of(store: Store): Promise<FederationStates> {
-    let opened = FederationStates.opened.get(store);
-    if (!opened) {
-      opened = store.collection<FederationStateDocument>('federation_states').then((c) => new FederationStates(c));
-      FederationStates.opened.set(store, opened);
-    }
-    return opened;
+  static async open(store: Store): Promise<FederationStates> {
+    return new FederationStates(await store.collection<FederationStateDocument>('federation_states'));
   }
 
   /** Stores a new trip and binds it to this browser; returns the `state` to send upstream. */

@@ -8,7 +8,7 @@ import { DuplicateKeyError } from '../store/port.js';
 import type { RequestingParty } from '../store/repositories/uma-requests.js';
 import type { PageName } from '../views/render.js';
 import { ClaimsInteractions, completeClaimsInteraction } from '../uma/claims-interaction.js';
-import { FederationStates, type FederationPurpose, type FederationStateDocument } from './federation-states.js';
+import type { FederationPurpose, FederationStateDocument } from './federation-states.js';
 import { FederationError } from './provider-metadata.js';
 import { partyFromUpstreamClaims } from './upstream-party.js';
 
@@ -70,8 +70,7 @@ export async function beginFederation(services: Services, ctx: Context, provider
   }
   const codeVerifier = client.randomPKCECodeVerifier();
   const nonce = provider.type === 'oauth2' ? undefined : client.randomNonce();
-  const states = await FederationStates.of(services.store);
-  const state = await states.create(ctx, { providerId, purpose, targetId, nonce, codeVerifier, ...(maxAge !== undefined ? { maxAge } : {}) });
+  const state = await services.federationStates.create(ctx, { providerId, purpose, targetId, nonce, codeVerifier, ...(maxAge !== undefined ? { maxAge } : {}) });
   const url = client.buildAuthorizationUrl(configuration, {
     redirect_uri: callbackUrl(services, providerId),
     response_type: 'code',
@@ -91,7 +90,7 @@ export async function completeFederation(services: Services, ctx: Context, calle
   const query = ctx.query;
   const one = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
   const stateParam = one('state');
-  const trip = stateParam ? await (await FederationStates.of(services.store)).take(ctx, stateParam) : null;
+  const trip = stateParam ? await services.federationStates.take(ctx, stateParam) : null;
   if (!trip) {
     services.logger.warn('federation callback without a valid state', { reason: stateParam ? 'unknown, expired, replayed or other browser' : 'no state' });
     return message(400, 'This sign-in has expired or was already used', 'This sign-in attempt is unknown, has expired, was already used, or was started in another browser. Go back to the app and start again.');

@@ -1,13 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { BrowserlessUser, DEMO_EMAIL } from '../support/browserless-user.js';
-import { launchChromium } from '../support/chromium.js';
+import { chromiumForSuite } from '../support/chromium.js';
 import { basicAuth, pkce, postForm, randomValue } from '../support/oauth-flow.js';
 import { DEMO_PASSWORD, startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';
 import { UPSTREAM_NAME, UpstreamProvider } from '../support/upstream-provider.js';
 import { httpProtection, UmaResourceServer } from '../support/uma-resource-server.js';
+import { UMA_TICKET_GRANT as UMA_GRANT } from '../../server/uma/grant.js';
 
 /**
  * Federated login in a real browser (Debian's Chromium): a physician with no account here proves
@@ -16,7 +17,6 @@ import { httpProtection, UmaResourceServer } from '../support/uma-resource-serve
  * the medication list; and a patient links an upstream identity on the account page, then signs
  * in to an app with it.
  */
-const UMA_GRANT = 'urn:ietf:params:oauth:grant-type:uma-ticket';
 const TIMEOUT = 60_000;
 const MEDICATIONS = { resourceType: 'Bundle', entry: [{ resource: { resourceType: 'MedicationStatement', status: 'active', medicationCodeableConcept: { text: 'Atorvastatin 20 mg' } } }] };
 
@@ -77,15 +77,7 @@ async function signInUpstream(page: Page, upstream: UpstreamProvider, login: str
   await page.getByRole('button', { name: 'Continue' }).click();
 }
 
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = chromiumForSuite();
 
 describe.each(storeBackends)('federated login in a real browser on the $name store', (backend) => {
   let upstream: UpstreamProvider;
@@ -163,7 +155,7 @@ describe.each(storeBackends)('federated login in a real browser on the $name sto
     const claimsUrl = new URL(needInfo.body.redirect_user as string);
     claimsUrl.search = new URLSearchParams({ client_id: clinic.id, ticket: needInfo.body.ticket as string, claims_redirect_uri: `${app.url}/claims`, state }).toString();
 
-    const context = await browser.newContext({ viewport: { width: 900, height: 700 } });
+    const context = await browser().newContext({ viewport: { width: 900, height: 700 } });
     context.setDefaultTimeout(15_000);
     try {
       const page = await context.newPage();
@@ -193,7 +185,7 @@ describe.each(storeBackends)('federated login in a real browser on the $name sto
   }, TIMEOUT);
 
   test('a patient links an upstream identity on the account page, then signs in to an app with it', async () => {
-    const linking = await browser.newContext({ viewport: { width: 900, height: 700 } });
+    const linking = await browser().newContext({ viewport: { width: 900, height: 700 } });
     linking.setDefaultTimeout(15_000);
     try {
       const page = await linking.newPage();
@@ -211,7 +203,7 @@ describe.each(storeBackends)('federated login in a real browser on the $name sto
     }
 
     // A fresh browser: no session here, none at the provider.
-    const context = await browser.newContext({ viewport: { width: 900, height: 700 } });
+    const context = await browser().newContext({ viewport: { width: 900, height: 700 } });
     context.setDefaultTimeout(15_000);
     try {
       const page = await context.newPage();

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import type { Browser, BrowserContext, BrowserContextOptions, Page, Request } from 'playwright-core';
-import { launchChromium } from '../support/chromium.js';
+import type { BrowserContext, BrowserContextOptions, Page, Request } from 'playwright-core';
+import { chromiumForSuite } from '../support/chromium.js';
 import { DEMO_PASSWORD, startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';
 
@@ -15,15 +15,7 @@ const REDIRECT_URI = 'http://localhost:4200/callback';
 const EMAIL = 'alice@example.org';
 const TIMEOUT = 60_000;
 
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = chromiumForSuite();
 
 const base64url = (bytes: Buffer) => bytes.toString('base64url');
 
@@ -141,7 +133,7 @@ function watchProblems(page: Page) {
 }
 
 async function newContext(options: BrowserContextOptions = {}) {
-  const context = await browser.newContext({ viewport: { width: 900, height: 700 }, ...options });
+  const context = await browser().newContext({ viewport: { width: 900, height: 700 }, ...options });
   context.setDefaultTimeout(15_000);
   return { context, callbacks: catchCallbacks(context) };
 }

@@ -7,6 +7,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';
 import { addResource, accountId, createAccount, signedIn } from '../uma/sharing-support.js';
 import { OAUTH2_ID, OAUTH2_NAME, UPSTREAM_ID, UPSTREAM_NAME, UpstreamProvider, upstreamEnv, type IdTokenTamper } from '../support/upstream-provider.js';
+import { UMA_TICKET_GRANT as UMA_GRANT } from '../../server/uma/grant.js';
 
 /**
  * Logging in through an upstream OpenID provider (a real oidc-provider on loopback), over HTTP
@@ -14,7 +15,6 @@ import { OAUTH2_ID, OAUTH2_NAME, UPSTREAM_ID, UPSTREAM_NAME, UpstreamProvider, u
  * interaction, a patient with a linked identity during an authorization request, linking from
  * the account page, and the ways it must fail (no session, no party, a clear page).
  */
-const UMA_GRANT = 'urn:ietf:params:oauth:grant-type:uma-ticket';
 const CLINIC_CLAIMS = 'http://localhost:4700/claims';
 const DEMO_REDIRECT = 'http://localhost:4200/callback';
 const RESOURCE = 'fed-meds';

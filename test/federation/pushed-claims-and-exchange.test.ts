@@ -5,7 +5,9 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { generateSecret, hashSecret } from '../../server/crypto/secrets.js';
+import { ACCESS_TOKEN_TYPE, ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT as EXCHANGE_GRANT } from '../../server/oauth/grants/token-exchange.js';
 import { REPO_ROOT } from '../../server/policy/paths.js';
+import { UMA_TICKET_GRANT as UMA_GRANT } from '../../server/uma/grant.js';
 import { requestPermissions } from '../../server/uma/permission-requests.js';
 import { ID_TOKEN_FORMAT } from '../../server/uma/requesting-party.js';
 import { basicAuth, postForm, type JsonResponse } from '../support/oauth-flow.js';
@@ -13,10 +15,6 @@ import { startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';
 import { accountId, addResource } from '../uma/sharing-support.js';
 
-const UMA_GRANT = 'urn:ietf:params:oauth:grant-type:uma-ticket';
-const EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
-const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 /** The clinic app's own client id at the upstream provider: the audience of its users' ID tokens. */
 const UPSTREAM_CLIENT_ID = 'clinic-app-at-upstream';
 const CLINIC_APP = 'clinic-app';

@@ -16,6 +16,21 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/** One headless Chromium for the calling test file: launched before its tests, closed after them. */
+export function chromiumForSuite(): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw new Error('Chromium is not running');
+    return browser;
+  };
+}
+
 /** Headless Chromium driven by playwright-core. */
 export function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`npm run tools:install\` (it installs Chromium)`);
