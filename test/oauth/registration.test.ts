@@ -115,6 +115,7 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
       ['http on localhost', { redirect_uris: ['http://localhost:3000/cb'] }],
       ['a reverse-domain private-use scheme for a native client', { application_type: 'native', redirect_uris: ['com.example.app:/oauth2redirect'] }],
       ['UMA claims redirect URIs', { redirect_uris: ['https://app.example/cb'], claims_redirect_uris: ['https://app.example/claims'] }],
+      ['a fully qualified host with its trailing dot', { redirect_uris: ['https://app.example./cb'] }],
     ])('accepted: %s', async (_name, metadata) => {
       const response = await register(metadata);
       expect(response.status).toBe(201);
@@ -136,6 +137,13 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
       ['a bad claims redirect URI', { redirect_uris: ['https://app.example/cb'], claims_redirect_uris: ['http://app.example/claims'] }, /claims_redirect_uris\/0/],
       ['a bad post-logout redirect URI', { redirect_uris: ['https://app.example/cb'], post_logout_redirect_uris: ['https://app.example/#x'] }, /post_logout/],
       ['a string instead of a list', { redirect_uris: 'https://app.example/cb' }, /must be array/],
+      ['a wildcard host', { redirect_uris: ['https://*.client.example/cb'] }, /wildcard/],
+      ['a percent-encoded wildcard host', { redirect_uris: ['https://%2A.client.example/cb'] }, /wildcard/],
+      ['a wildcard label elsewhere in the host', { redirect_uris: ['https://app.*/cb'] }, /wildcard/],
+      ['a wildcard loopback-style host', { redirect_uris: ['http://*:8080/cb'] }, /wildcard/],
+      ['a leading-dot domain suffix', { redirect_uris: ['https://.client.example/cb'] }, /empty label/],
+      ['an empty label inside the host', { redirect_uris: ['https://app..example/cb'] }, /empty label/],
+      ['a wildcard claims redirect URI', { redirect_uris: ['https://app.example/cb'], claims_redirect_uris: ['https://*.app.example/claims'] }, /claims_redirect_uris\/0 .*wildcard/],
     ])('refused with invalid_redirect_uri: %s', async (_name, metadata, description) => {
       await expectError(await register(metadata), 400, 'invalid_redirect_uri', description);
     });

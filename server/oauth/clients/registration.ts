@@ -183,12 +183,22 @@ function redirectUriProblem(uri: string, native: boolean, allowInsecure: boolean
   const scheme = url.protocol.slice(0, -1);
   if (scheme === 'https' || scheme === 'http') {
     if (!/^https?:\/\/[^/]/i.test(uri)) return 'must be an absolute URI';
+    if (wildcardLike(url.hostname)) return 'must name one host: no wildcard (*) and no empty label in the host';
     if (scheme === 'https' || LOOPBACK_HOSTS.has(url.hostname) || allowInsecure) return undefined;
     return 'must use https (plain http only on a loopback host: 127.0.0.1, [::1] or localhost)';
   }
   if (!native) return 'must use https (private-use schemes are only for native clients)';
   if (!scheme.includes('.')) return 'must use https, http on a loopback host, or a private-use scheme in reverse-domain form (com.example.app:/callback)';
   return undefined;
+}
+
+/**
+ * Redirect URIs are compared exactly, so a pattern would never match; but a host like
+ * `*.client.example` (also percent-encoded, which the URL parser decodes) or `.client.example`
+ * reads as one, and other servers treat it so. Only a trailing dot (a fully qualified name) may leave a label empty.
+ */
+function wildcardLike(hostname: string): boolean {
+  return hostname.includes('*') || hostname.replace(/\.$/, '').split('.').includes('');
 }
 
 function schemaError(error: ErrorObject | undefined): ProtocolError {
