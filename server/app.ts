@@ -92,7 +92,10 @@ export function createApp(services: Services): Koa {
   tokenRoutes(router, services);
   umaClaimsRoutes(router, services);
   hieOfOneRoutes(router, services);
-  registrationRoutes(router, { registration: new ClientRegistration({ clients: services.clients, config: services.config }), config: services.config });
+  registrationRoutes(router, {
+    registration: new ClientRegistration({ clients: services.clients, policy: services.policy, decisions: services.decisions, config: services.config }),
+    config: services.config,
+  });
   tokenManagementRoutes(router, services);
   userinfoRoutes(router, services);
   logoutRoutes(router, services);

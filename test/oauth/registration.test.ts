@@ -6,9 +6,13 @@ import { ProtocolError } from '../../server/http/errors.js';
 import { registrationMetadata } from '../../server/http/registration.js';
 import { ASSERTION_ALGORITHMS, CLIENT_AUTH_METHODS } from '../../server/oauth/clients/authenticate.js';
 import { ClientRegistration } from '../../server/oauth/clients/registration.js';
+import type { StoredDocument } from '../../server/store/port.js';
 import type { ClientDocument } from '../../server/store/repositories/clients.js';
 import { storeBackends } from '../support/stores.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+
+/** What the decision log stores (the input as JSON text). */
+type StoredDecision = StoredDocument & { entrypoint: string; input: string; result: string };
 
 const INITIAL_ACCESS_TOKEN = 'initial-access-token-for-tests-0123456789';
 
@@ -190,6 +194,25 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
       expect(await response.json()).toMatchObject({ redirect_uris: [], response_types: [] });
     });
 
+    test('a client that only acts for itself gets no default scope, as the consent policy says; read and update keep it so', async () => {
+      const response = await register({ grant_types: ['client_credentials'] });
+      expect(response.status).toBe(201);
+      const { client_id: clientId, registration_access_token: token, ...information } = await response.json();
+      expect(information).not.toHaveProperty('scope');
+      expect((await server.services.clients.byId(clientId))?.metadata.scope).toBe('');
+      const consents = await (await server.services.store.collection<StoredDecision>('decisions')).find({ entrypoint: 'consent' });
+      expect(consents.filter((d) => JSON.parse(d.input).client.client_id === clientId).map((d) => JSON.parse(d.result))).toEqual([expect.objectContaining({ granted: [] })]);
+
+      const read = await (await request('GET', `/register/${clientId}`, { token })).json();
+      expect(read).not.toHaveProperty('scope');
+      const issuedByServer = ['client_secret', 'client_secret_expires_at', 'client_id_issued_at', 'registration_client_uri', 'registration_access_token'];
+      const metadata = Object.fromEntries(Object.entries(read).filter(([name]) => !issuedByServer.includes(name)));
+      const updated = await request('PUT', `/register/${clientId}`, { token, json: { ...metadata, client_id: clientId } });
+      expect(updated.status).toBe(200);
+      expect(await updated.json()).not.toHaveProperty('scope');
+      expect((await server.services.clients.byId(clientId))?.metadata.scope).toBe('');
+    });
+
     test('a public client gets no secret; a private_key_jwt client neither', async () => {
       const publicClient = await (await register({ redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none' })).json();
       expect(publicClient.client_secret).toBeUndefined();
@@ -341,11 +364,13 @@ describe.each(storeBackends)('the registration service on the $name store', (bac
     server = await startTestServer(backend);
   });
   afterAll(() => server.stop());
+  const policyDeps = () => ({ policy: server.services.policy, decisions: server.services.decisions });
 
   test('deleting a client runs the onDelete hook once the client is gone', async () => {
     const { clients } = server.services;
     const seen: { clientId: string; stillThere: boolean }[] = [];
     const registration = new ClientRegistration({
+      ...policyDeps(),
       clients,
       config: { issuer: 'https://as.example' },
       onDelete: async (clientId) => {
@@ -361,9 +386,9 @@ describe.each(storeBackends)('the registration service on the $name store', (bac
 
   test('plain http redirect URIs are accepted only when insecure redirects are allowed', async () => {
     const metadata = { redirect_uris: ['http://app.test/cb'] };
-    const strict = new ClientRegistration({ clients: server.services.clients, config: { issuer: 'https://as.example' } });
+    const strict = new ClientRegistration({ ...policyDeps(), clients: server.services.clients, config: { issuer: 'https://as.example' } });
     await expect(strict.register(metadata)).rejects.toMatchObject({ code: 'invalid_redirect_uri' });
-    const relaxed = new ClientRegistration({ clients: server.services.clients, config: { issuer: 'https://as.example', allowInsecureRedirects: true } });
+    const relaxed = new ClientRegistration({ ...policyDeps(), clients: server.services.clients, config: { issuer: 'https://as.example', allowInsecureRedirects: true } });
     expect(await relaxed.register(metadata)).toMatchObject(metadata);
   });
 });
