@@ -11,6 +11,7 @@ import { healthRoutes } from './http/health.js';
 import { hieOfOneRoutes } from './http/hie-of-one.js';
 import { logoutRoutes } from './http/logout.js';
 import { registrationMetadata, registrationRoutes } from './http/registration.js';
+import { revokeClientIssuance } from './oauth/clients/client-revocation.js';
 import { ClientRegistration } from './oauth/clients/registration.js';
 import { accessLog } from './http/middleware/access-log.js';
 import { errorHandler } from './http/middleware/error-handler.js';
@@ -93,7 +94,13 @@ export function createApp(services: Services): Koa {
   umaClaimsRoutes(router, services);
   hieOfOneRoutes(router, services);
   registrationRoutes(router, {
-    registration: new ClientRegistration({ clients: services.clients, policy: services.policy, decisions: services.decisions, config: services.config }),
+    registration: new ClientRegistration({
+      clients: services.clients,
+      policy: services.policy,
+      decisions: services.decisions,
+      config: services.config,
+      onDelete: (clientId) => revokeClientIssuance(services, clientId),
+    }),
     config: services.config,
   });
   tokenManagementRoutes(router, services);

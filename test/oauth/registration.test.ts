@@ -364,7 +364,7 @@ describe.each(storeBackends)('the registration service on the $name store', (bac
     server = await startTestServer(backend);
   });
   afterAll(() => server.stop());
-  const policyDeps = () => ({ policy: server.services.policy, decisions: server.services.decisions });
+  const policyDeps = () => ({ policy: server.services.policy, decisions: server.services.decisions, onDelete: async () => {} });
 
   test('deleting a client runs the onDelete hook once the client is gone', async () => {
     const { clients } = server.services;

@@ -20,8 +20,8 @@ export interface RegistrationDeps {
   policy: PolicyEngine;
   decisions: DecisionLog;
   config: { issuer: string; allowInsecureRedirects?: boolean };
-  /** Runs after a client is deleted, to revoke what it was issued (tokens, grants). */
-  onDelete?: (clientId: string) => Promise<void>;
+  /** Runs after a client is deleted, to revoke what it was issued (server/oauth/clients/client-revocation.ts). */
+  onDelete: (clientId: string) => Promise<void>;
 }
 
 /** The RFC 7591 §3.2.1 client information response (also RFC 7592 §3); `scope` is absent when the client has none. */
@@ -85,7 +85,7 @@ export class ClientRegistration {
   async delete(clientId: string, registrationToken: string): Promise<void> {
     await this.authorize(clientId, registrationToken);
     if (!(await this.deps.clients.delete(clientId))) throw registrationTokenRefused();
-    await this.deps.onDelete?.(clientId);
+    await this.deps.onDelete(clientId);
   }
 
   /**
