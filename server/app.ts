@@ -11,6 +11,7 @@ import { healthRoutes } from './http/health.js';
 import { hieOfOneRoutes } from './http/hie-of-one.js';
 import { logoutRoutes } from './http/logout.js';
 import { registrationMetadata, registrationRoutes } from './http/registration.js';
+import type { ClientAuthenticationRequest } from './oauth/clients/authenticate.js';
 import { revokeClientIssuance } from './oauth/clients/client-revocation.js';
 import { ClientRegistration } from './oauth/clients/registration.js';
 import { accessLog } from './http/middleware/access-log.js';
@@ -72,7 +73,7 @@ export interface Services {
   logins: Logins;
   tokenService: TokenService;
   views: Views;
-  authenticateClient(request: { authorization?: string; body: Record<string, unknown> }): Promise<ClientDocument>;
+  authenticateClient(request: ClientAuthenticationRequest): Promise<ClientDocument>;
 }
 
 const BODY_LIMIT = '64kb';

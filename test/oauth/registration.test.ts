@@ -72,7 +72,7 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
 
     // The issued secret authenticates the client at the token endpoint.
     const authorization = `Basic ${Buffer.from(`${registered.client_id}:${registered.client_secret}`).toString('base64')}`;
-    expect((await server.services.authenticateClient({ authorization, body: {} }))._id).toBe(registered.client_id);
+    expect((await server.services.authenticateClient({ authorization, body: {}, address: '127.0.0.1' }))._id).toBe(registered.client_id);
 
     const read = await request('GET', clientUri, { token });
     expect(read.status).toBe(200);
@@ -91,7 +91,7 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
     expect(afterUpdate.grant_types).toEqual(['authorization_code']);
     expect(afterUpdate.client_secret).toBeUndefined();
     expect(await (await request('GET', clientUri, { token })).json()).toEqual(afterUpdate);
-    expect((await server.services.authenticateClient({ authorization, body: {} }))._id).toBe(registered.client_id);
+    expect((await server.services.authenticateClient({ authorization, body: {}, address: '127.0.0.1' }))._id).toBe(registered.client_id);
 
     const deleted = await request('DELETE', clientUri, { token });
     expect(deleted.status).toBe(204);
@@ -309,7 +309,7 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
       const response = await request('PUT', clientPath, { token, json: { client_id: client.client_id, ...webClient, token_endpoint_auth_method: 'client_secret_post' } });
       expect(response.status).toBe(200);
       const body = { client_id: client.client_id, client_secret: client.client_secret };
-      expect((await server.services.authenticateClient({ body }))._id).toBe(client.client_id);
+      expect((await server.services.authenticateClient({ body, address: '127.0.0.1' }))._id).toBe(client.client_id);
     });
   });
 
