@@ -2,7 +2,7 @@ import { hashPassword } from '../../server/crypto/password.js';
 import type { SharingRule } from '../../server/store/repositories/sharing-rules.js';
 import { BrowserlessUser, DEMO_EMAIL, formOf, formsOf, hiddenFields, textOf, type Page } from '../support/browserless-user.js';
 import { basicAuth, postForm, randomValue, RawClient, type JsonResponse } from '../support/oauth-flow.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { DEMO_PASSWORD, startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';
 import { httpProtection, UmaResourceServer, type HeldResource } from '../support/uma-resource-server.js';
 
@@ -289,6 +289,18 @@ describe.each(storeBackends)('the HIE of One walkthrough on the $name store', (b
       const introspected = fhir.introspections.at(-1)!;
       expect(introspected).toMatchObject({ active: true, sub: doc.id, client_id: clinic.id, aud: 'demo-resource-server' });
       expect(introspected.permissions).toEqual([{ resource_id: fhir.idOf(MEDS), resource_scopes: ['read'], exp: expect.any(Number) }]);
+    });
+
+    test('the owner herself, signing in at claims gathering for her own record, gets the RPT at once: nothing to approve', async () => {
+      const herself: Physician = { id: ownerId, email: DEMO_EMAIL, password: DEMO_PASSWORD, user: new BrowserlessUser(server.url) };
+      const granted = await grant({ ticket: await identified(herself, PATIENT) });
+      expect(granted.status).toBe(200);
+      expect(await fhir.read(PATIENT, granted.body.access_token as string)).toMatchObject({ status: 200, body: bodyOf(PATIENT) });
+      expect(fhir.introspections.at(-1)).toMatchObject({ active: true, sub: ownerId, permissions: [{ resource_id: fhir.idOf(PATIENT), resource_scopes: ['read'], exp: expect.any(Number) }] });
+      expect(await server.services.uma.requests.count({ ownerId, 'requestingParty.sub': ownerId })).toBe(0);
+      const [decision] = await server.services.decisions.ofOwner(ownerId, 'claims', 1);
+      expect(decision?.input).toMatchObject({ requesting_party: { iss: server.url, sub: ownerId }, requesting_account: { sub: ownerId } });
+      expect(decision?.result).toMatchObject({ outcome: 'grant', because: ['owner'] });
     });
 
     test('with no rule the request is submitted; once the owner approves, the same ticket gets the RPT', async () => {
