@@ -4,7 +4,7 @@ import { DecisionLog } from '../server/policy/decision-log.js';
 import { openStore } from '../server/store/open.js';
 import { Resources } from '../server/store/repositories/resources.js';
 import { SharingRules } from '../server/store/repositories/sharing-rules.js';
-import { explainDecision, type Explanation } from '../server/uma/sharing/explain.js';
+import { explainDecision, type ExplainedReason, type Explanation } from '../server/uma/sharing/explain.js';
 
 /**
  * `npm run explain -- <decision id>`: "why was this access allowed?" Opens the configured store,
@@ -17,6 +17,7 @@ import { explainDecision, type Explanation } from '../server/uma/sharing/explain
  */
 
 const REASON_STATE = { unchanged: 'rule unchanged since', changed: 'rule changed since', deleted: 'rule deleted since', 'n/a': 'one-off approval' } as const;
+const reasonNote = (reason: ExplainedReason) => (reason.kind === 'owner' ? 'the owner’s own access' : REASON_STATE[reason.now]);
 
 export function formatExplanation(e: Explanation): string {
   const lines: [string, string][] = [
@@ -31,7 +32,7 @@ export function formatExplanation(e: Explanation): string {
   ];
   if (e.entrypoint === 'claims') {
     if (e.because.length === 0) lines.push(['because', 'no rule (nothing allowed all of it and nothing denied it)']);
-    e.because.forEach((b, i) => lines.push([i === 0 ? 'because' : '', `${b.id}: ${b.description} (${REASON_STATE[b.now]})`]));
+    e.because.forEach((b, i) => lines.push([i === 0 ? 'because' : '', `${b.id}: ${b.description} (${reasonNote(b)})`]));
   }
   const width = Math.max(...lines.map(([label]) => label.length));
   return lines.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n') + '\n';

@@ -11,6 +11,8 @@ import { healthRoutes } from './http/health.js';
 import { hieOfOneRoutes } from './http/hie-of-one.js';
 import { logoutRoutes } from './http/logout.js';
 import { registrationMetadata, registrationRoutes } from './http/registration.js';
+import type { ClientAuthenticationRequest } from './oauth/clients/authenticate.js';
+import { revokeClientIssuance } from './oauth/clients/client-revocation.js';
 import { ClientRegistration } from './oauth/clients/registration.js';
 import { accessLog } from './http/middleware/access-log.js';
 import { errorHandler } from './http/middleware/error-handler.js';
@@ -71,7 +73,7 @@ export interface Services {
   logins: Logins;
   tokenService: TokenService;
   views: Views;
-  authenticateClient(request: { authorization?: string; body: Record<string, unknown> }): Promise<ClientDocument>;
+  authenticateClient(request: ClientAuthenticationRequest): Promise<ClientDocument>;
 }
 
 const BODY_LIMIT = '64kb';
@@ -92,7 +94,16 @@ export function createApp(services: Services): Koa {
   tokenRoutes(router, services);
   umaClaimsRoutes(router, services);
   hieOfOneRoutes(router, services);
-  registrationRoutes(router, { registration: new ClientRegistration({ clients: services.clients, config: services.config }), config: services.config });
+  registrationRoutes(router, {
+    registration: new ClientRegistration({
+      clients: services.clients,
+      policy: services.policy,
+      decisions: services.decisions,
+      config: services.config,
+      onDelete: (clientId) => revokeClientIssuance(services, clientId),
+    }),
+    config: services.config,
+  });
   tokenManagementRoutes(router, services);
   userinfoRoutes(router, services);
   logoutRoutes(router, services);

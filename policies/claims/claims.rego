@@ -3,7 +3,8 @@
 # description: |
 #   Decides a UMA grant request (UMA 2.0 Grant §3.3): for every resource and scope the permission
 #   ticket asks for, do the owner's sharing rules (or a one-off approval) let this requesting
-#   party have it? Deny rules win over allow rules. Outcomes:
+#   party have it? Deny rules win over allow rules. The owner herself (signed in with her own
+#   account, or with an upstream identity linked to it) always has her own resources. Outcomes:
 #     grant             every requested scope of every resource is allowed
 #     need_info         nobody is identified yet: the client must push or gather claims
 #     request_submitted nothing denies it but no rule allows all of it: ask the owner
@@ -16,6 +17,11 @@ now_ns := time.parse_rfc3339_ns(input.now)
 party := input.requesting_party
 
 identified if party.sub
+
+# The requesting party is the owner: `requesting_account` is the local account the party is
+# (their own, or the one their upstream identity is linked to). Her own rules do not bind her,
+# and she is never asked to approve her own request.
+owner_requesting if input.requesting_account.sub == input.owner.sub
 
 # Every (resource, scope) pair the ticket asks for.
 requested contains {"resource_id": r.resource_id, "scope": s} if {
@@ -135,41 +141,55 @@ denied_pairs := {pair | some pair, _ in denied_by}
 
 allowed_pairs := {pair | some pair, _ in allowed_by} - denied_pairs
 
-outcome := "need_info" if not identified
+# What the owner's rules decide, for anyone but the owner.
+rules_outcome := "need_info" if not identified
 
-outcome := "request_denied" if {
+rules_outcome := "request_denied" if {
 	identified
 	count(denied_pairs) > 0
 }
 
-outcome := "request_denied" if {
+rules_outcome := "request_denied" if {
 	identified
 	count(denied_pairs) == 0
 	input.refused_before == true
 	allowed_pairs != requested
 }
 
-outcome := "grant" if {
+rules_outcome := "grant" if {
 	identified
 	count(denied_pairs) == 0
 	allowed_pairs == requested
 }
 
-outcome := "request_submitted" if {
+rules_outcome := "request_submitted" if {
 	identified
 	count(denied_pairs) == 0
 	allowed_pairs != requested
 	not input.refused_before == true
 }
 
-permissions := [{"resource_id": id, "resource_scopes": sort({p.scope | some p in allowed_pairs; p.resource_id == id})} |
-	some id in sort({p.resource_id | some p in allowed_pairs})
+outcome := "grant" if owner_requesting
+
+outcome := rules_outcome if not owner_requesting
+
+granted_pairs := requested if {
+	owner_requesting
+} else := allowed_pairs
+
+permissions := [{"resource_id": id, "resource_scopes": sort({p.scope | some p in granted_pairs; p.resource_id == id})} |
+	some id in sort({p.resource_id | some p in granted_pairs})
 ]
 
-# The rules and approvals that produced the outcome, for "why was this allowed / denied?".
-because := sort({id | some pair in denied_pairs; some id in denied_by[pair]}) if outcome == "request_denied"
-
-because := sort({id | some pair in allowed_pairs; some id in allowed_by[pair]}) if outcome == "grant"
+# The rules and approvals that produced the outcome, for "why was this allowed / denied?";
+# `owner` when the owner asked for her own resources.
+because := ["owner"] if {
+	owner_requesting
+} else := sort({id | some pair in denied_pairs; some id in denied_by[pair]}) if {
+	outcome == "request_denied"
+} else := sort({id | some pair in allowed_pairs; some id in allowed_by[pair]}) if {
+	outcome == "grant"
+}
 
 default because := []
 

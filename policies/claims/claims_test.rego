@@ -140,3 +140,46 @@ test_owner_refused_before_denies if {
 test_owner_refused_before_but_a_rule_now_allows if {
 	decide({"refused_before": true, "rules": [allow("r1", {"email": "dr@clinic.org"})]}).outcome == "grant"
 }
+
+# --- the owner's own access ----------------------------------------------------------------------
+
+alice_signed_in := {"iss": "https://as.example.org", "sub": "alice", "email": "alice@example.org", "email_verified": true}
+
+test_owner_gets_her_own_resources_without_any_rule if {
+	d := decide({"requesting_party": alice_signed_in, "requesting_account": {"sub": "alice"}, "ticket": {"resources": [meds, labs]}})
+	d == {
+		"outcome": "grant",
+		"permissions": [
+			{"resource_id": "r-labs", "resource_scopes": ["read", "write"]},
+			{"resource_id": "r-meds", "resource_scopes": ["read"]},
+		],
+		"required_claims": [],
+		"because": ["owner"],
+	}
+}
+
+test_owner_through_a_linked_upstream_identity if {
+	upstream := {"iss": "https://accounts.google.example", "sub": "g-123", "email": "alice@gmail.example", "email_verified": true}
+	d := decide({"requesting_party": upstream, "requesting_account": {"sub": "alice"}})
+	d.outcome == "grant"
+	d.because == ["owner"]
+}
+
+test_owner_is_not_bound_by_her_own_deny_rules_or_refusals if {
+	deny := {"id": "d1", "effect": "deny", "grantee": {"email": "alice@example.org"}, "resources": {"all": true}}
+	d := decide({"requesting_party": alice_signed_in, "requesting_account": {"sub": "alice"}, "rules": [deny], "refused_before": true})
+	d.outcome == "grant"
+	d.because == ["owner"]
+}
+
+test_another_account_is_not_the_owner if {
+	d := decide({"requesting_account": {"sub": "dr-1"}})
+	d.outcome == "request_submitted"
+	d.because == []
+}
+
+test_the_owners_email_alone_does_not_make_the_owner if {
+	# Same email, different account (or an unlinked identity): the rules decide as for anyone.
+	d := decide({"requesting_party": object.union(dr, {"email": "alice@example.org"})})
+	d.outcome == "request_submitted"
+}

@@ -24,7 +24,7 @@ export const GRANT_HANDLERS: Record<string, GrantHandler> = {
 export async function authenticatedForm(services: Services, ctx: Context): Promise<{ client: ClientDocument; form: Record<string, unknown> }> {
   if (!ctx.is('application/x-www-form-urlencoded')) throw invalidRequest('the body must be application/x-www-form-urlencoded');
   const form = formOf(ctx);
-  const client = await services.authenticateClient({ authorization: ctx.get('Authorization') || undefined, body: form });
+  const client = await services.authenticateClient({ authorization: ctx.get('Authorization') || undefined, body: form, address: ctx.ip });
   return { client, form };
 }
 

@@ -1,12 +1,21 @@
-import type { ConsentOutput } from '../policy/entrypoints.js';
+import type { ConsentInput, ConsentOutput } from '../policy/entrypoints.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { DecisionLog } from '../policy/decision-log.js';
 import type { ClientDocument } from '../store/repositories/clients.js';
 import type { Grants } from '../store/repositories/grants.js';
 import { DEFAULT_CLIENT_SCOPES, KNOWN_SCOPES } from './scopes.js';
 
+/** The registered scopes; an empty registered scope is no scope at all, only a missing one means the defaults. */
 export function allowedScopes(client: ClientDocument): string[] {
-  return client.metadata.scope ? client.metadata.scope.split(' ').filter(Boolean) : DEFAULT_CLIENT_SCOPES;
+  return typeof client.metadata.scope === 'string' ? client.metadata.scope.split(' ').filter(Boolean) : DEFAULT_CLIENT_SCOPES;
+}
+
+/**
+ * The `consent` input for a request with no user behind it (client_credentials, a registration's
+ * default scopes): nothing can be asked, so the policy grants outright or denies.
+ */
+export function consentWithoutUserInput(clientId: string, allowed: readonly string[], requested: readonly string[]): ConsentInput {
+  return { now: new Date().toISOString(), client: { client_id: clientId, allowed_scopes: allowed }, requested_scopes: requested, known_scopes: KNOWN_SCOPES, prior_grants: [] };
 }
 
 /**

@@ -26,7 +26,8 @@ async function accessTokenDetails(services: Services, token: string): Promise<In
   return {
     active: true,
     token_type: 'Bearer',
-    iss, sub, aud, exp, iat, jti, client_id, scope,
+    iss, sub, aud, exp, iat, jti, client_id,
+    ...(scope ? { scope } : {}),
     ...(auth_time ? { auth_time } : {}),
     // An RPT's permissions (UMA Federated Authorization §5.1.1).
     ...(permissions ? { permissions } : {}),

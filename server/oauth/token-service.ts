@@ -65,7 +65,7 @@ export class TokenService {
         exp: now + expiresIn,
         jti,
         client_id: request.clientId,
-        scope: request.scopes.join(' '),
+        ...(request.scopes.length > 0 ? { scope: request.scopes.join(' ') } : {}),
         ...(request.authTime !== undefined ? { auth_time: request.authTime } : {}),
       },
       key.privateKeyObject,
@@ -143,10 +143,12 @@ export class TokenService {
         typ: 'at+jwt',
         algorithms: ['ES256', 'ES384', 'RS256', 'RS384'],
       });
-      if (typeof payload.jti !== 'string' || typeof payload.client_id !== 'string' || typeof payload.scope !== 'string') return undefined;
+      if (typeof payload.jti !== 'string' || typeof payload.client_id !== 'string' || (payload.scope !== undefined && typeof payload.scope !== 'string')) return undefined;
+      // A token without a scope carries no `scope` claim; callers see it as the empty list.
+      const claims = { ...payload, scope: payload.scope ?? '' } as AccessTokenClaims;
       if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
-      this.verified.set(token, payload as AccessTokenClaims);
-      return payload as AccessTokenClaims;
+      this.verified.set(token, claims);
+      return claims;
     } catch {
       return undefined;
     }

@@ -52,17 +52,22 @@ export interface ClaimsInput {
   client: { client_id: string };
   /** Absent until somebody is identified (pushed ID token, PCT, claims interaction). */
   requesting_party?: RequestingParty;
+  /** The local account the requesting party is (signed in here, or a linked upstream identity); absent when none. */
+  requesting_account?: { sub: string };
   ticket: { resources: { resource_id: string; type?: string; resource_scopes: string[] }[] };
   rules: SharingRule[];
   approvals: { id: string; requesting_party: { iss: string; sub: string }; resource_id: string; resource_scopes: string[]; expires_at: string }[];
   refused_before: boolean;
 }
 
+/** The `because` of a grant to the owner herself. */
+export const OWNER_REASON = 'owner';
+
 export interface ClaimsOutput {
   outcome: 'grant' | 'need_info' | 'request_submitted' | 'request_denied';
   permissions: { resource_id: string; resource_scopes: string[] }[];
   required_claims: { claim_token_format: string[]; name: string; friendly_name: string }[];
-  /** Rule ids (or `approval:<id>`) behind a grant or a denial. */
+  /** Rule ids (or `approval:<id>`) behind a grant or a denial; `owner` (OWNER_REASON) for the owner's own access. */
   because: string[];
 }
 

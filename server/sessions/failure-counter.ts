@@ -36,13 +36,20 @@ export class FailureCounter {
     return new FailureCounter(await store.collection<FailureDocument>(name, { indexed: ['key'] }), options);
   }
 
-  async check(key: string, now = Date.now()): Promise<Throttle> {
+  /** `tightened` replaces the free attempts and first delay for this check (e.g. while an attack is under way). */
+  async check(key: string, now = Date.now(), tightened?: Pick<ThrottleOptions, 'freeAttempts' | 'firstDelaySeconds'>): Promise<Throttle> {
+    const { freeAttempts, firstDelaySeconds } = tightened ?? this.options;
     const failures = await this.failures.count({ key });
-    if (failures < this.options.freeAttempts) return { failures, retryAfter: 0 };
+    if (failures < freeAttempts) return { failures, retryAfter: 0 };
     const [latest] = await this.failures.find({ key }, { sort: { at: -1 }, limit: 1 });
-    const wait = Math.min(this.options.firstDelaySeconds * 2 ** (failures - this.options.freeAttempts), this.options.windowSeconds);
+    const wait = Math.min(firstDelaySeconds * 2 ** (failures - freeAttempts), this.options.windowSeconds);
     const elapsed = latest ? (now - latest.at.getTime()) / 1000 : wait;
     return { failures, retryAfter: Math.max(0, Math.ceil(wait - elapsed)) };
+  }
+
+  /** Failures still counted for this key. */
+  count(key: string): Promise<number> {
+    return this.failures.count({ key });
   }
 
   async record(key: string, now = Date.now()) {

@@ -6,7 +6,7 @@ import type { GrantHandler } from '../oauth/grants/types.js';
 import type { ClaimsInput } from '../policy/entrypoints.js';
 import type { ClientDocument } from '../store/repositories/clients.js';
 import type { RequestedPermission, RequestingParty, TicketDocument } from '../store/repositories/uma-requests.js';
-import { partyFromClaimToken, partyFromPct } from './requesting-party.js';
+import { accountOfParty, partyFromClaimToken, partyFromPct } from './requesting-party.js';
 import { issueTicket } from './tickets.js';
 
 export const UMA_TICKET_GRANT = 'urn:ietf:params:oauth:grant-type:uma-ticket';
@@ -101,11 +101,12 @@ function narrowed(permissions: RequestedPermission[], scope: string | undefined)
 
 async function claimsInput(services: Services, client: ClientDocument, ticket: TicketDocument, permissions: RequestedPermission[], party: RequestingParty | undefined): Promise<ClaimsInput> {
   const now = new Date();
-  const [resources, rules, approvals, refusals] = await Promise.all([
+  const [resources, rules, approvals, refusals, account] = await Promise.all([
     services.resources.byIds(permissions.map((p) => p.resource_id)),
     services.sharingRules.ofOwner(ticket.ownerId),
     party ? services.uma.approvals.find({ ownerId: ticket.ownerId, 'requestingParty.iss': party.iss, 'requestingParty.sub': party.sub }) : [],
     party ? services.uma.requests.count({ ownerId: ticket.ownerId, status: 'denied', 'requestingParty.iss': party.iss, 'requestingParty.sub': party.sub, permissionKey: permissionKey(permissions) }) : 0,
+    party ? accountOfParty(services, party) : undefined,
   ]);
   const typeOf = new Map(resources.map((r) => [r._id, r.type]));
   return {
@@ -113,6 +114,7 @@ async function claimsInput(services: Services, client: ClientDocument, ticket: T
     owner: { sub: ticket.ownerId },
     client: { client_id: client._id },
     ...(party ? { requesting_party: party } : {}),
+    ...(account ? { requesting_account: { sub: account } } : {}),
     ticket: {
       resources: permissions.map((p) => {
         const type = typeOf.get(p.resource_id);

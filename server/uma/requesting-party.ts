@@ -47,6 +47,16 @@ export async function partyFromClaimToken(services: Services, clientId: string, 
   }
 }
 
+/**
+ * The local account a requesting party is, as a fact for the claims policy: the party itself when
+ * this server proved it (a local sign-in, one of our ID tokens), or the account its upstream
+ * identity is linked to; undefined otherwise.
+ */
+export async function accountOfParty(services: Services, party: RequestingParty): Promise<string | undefined> {
+  if (party.iss === services.config.issuer) return party.sub;
+  return (await services.identities.find(party.iss, party.sub))?.accountId;
+}
+
 /** A persisted claims token this server gave the same client earlier. */
 export async function partyFromPct(services: Services, clientId: string, pct: string): Promise<RequestingParty> {
   const doc = await services.uma.pcts.findOne({ _id: hashSecret(pct), clientId });

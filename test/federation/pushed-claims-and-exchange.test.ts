@@ -237,6 +237,18 @@ describe.each(storeBackends)('federation: pushed upstream claims and token excha
       expect((await push(idToken)).status).toBe(200);
     });
 
+    test('the owner, identified by an upstream identity linked to her account, gets her own resource without any rule; the same identity unlinked does not', async () => {
+      const unlinked = await push(await upstream.idToken({ sub: 'alice-own', email: 'alice.own@upstream.example', email_verified: true }));
+      expect({ status: unlinked.status, error: unlinked.body.error }).toEqual({ status: 403, error: 'request_submitted' });
+
+      await server.services.identities.link({ accountId: ownerId, providerId: 'idp', issuer: upstream.issuer(), subject: 'alice-own', email: 'alice.own@upstream.example' });
+      const granted = await push(await upstream.idToken({ sub: 'alice-own', email: 'alice.own@upstream.example', email_verified: true }));
+      expect(granted.status).toBe(200);
+      const last = (await decided('claims')).at(-1)!;
+      expect(last.input).toMatchObject({ requesting_party: { iss: upstream.issuer(), sub: 'alice-own' }, requesting_account: { sub: ownerId } });
+      expect(last.result).toMatchObject({ outcome: 'grant', because: ['owner'] });
+    });
+
     test('the provider that is down is named in the error', async () => {
       const refused = await push(await gone.idToken({ sub: 'x' }));
       expect(refused.body.error_description).toMatch(/could not be reached/);

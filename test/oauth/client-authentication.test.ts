@@ -8,18 +8,20 @@ import {
   ASSERTION_ALGORITHMS,
   authenticateClient,
   CLIENT_AUTH_THROTTLE,
+  clientAuthFailureCounters,
   ClientKeySets,
   JWT_BEARER_ASSERTION,
   type ClientAuthenticationDeps,
   type ClientAuthenticationRequest,
 } from '../../server/oauth/clients/authenticate.js';
-import { FailureCounter } from '../../server/sessions/failure-counter.js';
 import type { Store } from '../../server/store/port.js';
 import { Clients, type ClientMetadata } from '../../server/store/repositories/clients.js';
 import { disposeStore, storeBackends } from '../support/stores.js';
 
 const ISSUER = 'https://as.example';
 const SECRET = 'the-client-secret-with-enough-entropy-0123456789';
+const REAL_CLIENT_ADDRESS = '192.0.2.10';
+const ATTACKER_ADDRESS = '198.51.100.66';
 
 interface Signer {
   privateKey: CryptoKey;
@@ -55,7 +57,9 @@ describe.each(storeBackends)('client authentication on the $name store', (backen
   let rsaKey: Signer;
   let jwksServer: http.Server;
 
-  const authenticate = (request: ClientAuthenticationRequest, now?: Date) => authenticateClient(request, now ? { ...deps, now: () => now } : deps);
+  /** From the real client's address unless the request names another. */
+  const authenticate = (request: Omit<ClientAuthenticationRequest, 'address'> & { address?: string }, now?: Date) =>
+    authenticateClient({ address: REAL_CLIENT_ADDRESS, ...request }, now ? { ...deps, now: () => now } : deps);
 
   async function register(clientId: string, metadata: Partial<ClientMetadata>, secret?: string) {
     await clients.create({
@@ -72,7 +76,7 @@ describe.each(storeBackends)('client authentication on the $name store', (backen
     clients = await Clients.open(store);
     deps = {
       clients,
-      failures: await FailureCounter.open(store, 'client_auth_failures', CLIENT_AUTH_THROTTLE),
+      failures: await clientAuthFailureCounters(store),
       keySets: new ClientKeySets(),
       issuer: ISSUER,
     };
@@ -126,6 +130,7 @@ describe.each(storeBackends)('client authentication on the $name store', (backen
 
   const assertionBody = (clientAssertion: string, extra: Record<string, unknown> = {}) => ({
     body: { client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: clientAssertion, ...extra },
+    address: REAL_CLIENT_ADDRESS,
   });
 
   describe('each method, used as registered, authenticates its client', () => {
@@ -287,27 +292,65 @@ describe.each(storeBackends)('client authentication on the $name store', (backen
   });
 
   describe('failure throttling', () => {
-    test('past the free attempts a secret client is locked, even for the right secret, until the wait is over', async () => {
-      await register('throttled', { token_endpoint_auth_method: 'client_secret_post' }, SECRET);
-      const attempt = (secret: string, now?: Date) => authenticate({ body: { client_id: 'throttled', client_secret: secret } }, now);
-      for (let i = 0; i < CLIENT_AUTH_THROTTLE.freeAttempts - 1; i++) await expectRefusal(attempt('wrong'), 401, 'invalid_client');
-      await attempt(SECRET);
-      await expectRefusal(attempt('wrong'), 401, 'invalid_client');
+    const { freeAttempts, underAttack } = CLIENT_AUTH_THROTTLE;
+    const attempt = (clientId: string, secret: string, address: string, now?: Date) => authenticate({ body: { client_id: clientId, client_secret: secret }, address }, now);
 
-      const locked = await expectRefusal(attempt(SECRET), 429, 'invalid_client', /too many failed/);
-      expect(Number(locked.headers['Retry-After'])).toBeGreaterThanOrEqual(1);
-      // Other clients are unaffected.
-      await authenticate({ body: { client_id: 'post-client', client_secret: SECRET } });
+    test('past the free attempts an address is throttled for that client, even with the right secret; the real client at another address is not', async () => {
+      await register('targeted', { token_endpoint_auth_method: 'client_secret_post' }, SECRET);
+      for (let i = 0; i < freeAttempts - 1; i++) await expectRefusal(attempt('targeted', 'wrong', ATTACKER_ADDRESS), 401, 'invalid_client');
+      await attempt('targeted', SECRET, ATTACKER_ADDRESS);
+      await expectRefusal(attempt('targeted', 'wrong', ATTACKER_ADDRESS), 401, 'invalid_client');
+
+      const throttled = await expectRefusal(attempt('targeted', SECRET, ATTACKER_ADDRESS), 429, 'invalid_client', /too many failed/);
+      expect(Number(throttled.headers['Retry-After'])).toBeGreaterThanOrEqual(1);
+      // The real client, from its own address, gets in at once; so do other clients from the attacker's address.
+      expect((await attempt('targeted', SECRET, REAL_CLIENT_ADDRESS))._id).toBe('targeted');
+      expect((await attempt('post-client', SECRET, ATTACKER_ADDRESS))._id).toBe('post-client');
 
       const later = new Date(Date.now() + 2_000);
-      await attempt(SECRET, later);
+      await attempt('targeted', SECRET, ATTACKER_ADDRESS, later);
       // Each further failure doubles the wait.
-      await expectRefusal(attempt('wrong', later), 401, 'invalid_client');
-      const relocked = await expectRefusal(attempt(SECRET, later), 429, 'invalid_client');
-      expect(Number(relocked.headers['Retry-After'])).toBe(2);
+      await expectRefusal(attempt('targeted', 'wrong', ATTACKER_ADDRESS, later), 401, 'invalid_client');
+      const again = await expectRefusal(attempt('targeted', SECRET, ATTACKER_ADDRESS, later), 429, 'invalid_client');
+      expect(Number(again.headers['Retry-After'])).toBe(2);
     });
 
-    test('clients without a secret have nothing to guess and are never locked', async () => {
+    test('an IPv6 attacker is throttled by its /64, an IPv4-mapped address as the IPv4 address', async () => {
+      await register('v6-targeted', { token_endpoint_auth_method: 'client_secret_post' }, SECRET);
+      for (let i = 0; i < freeAttempts; i++) await expectRefusal(attempt('v6-targeted', 'wrong', `2001:db8:1:2::${(i + 1).toString(16)}`), 401, 'invalid_client');
+      await expectRefusal(attempt('v6-targeted', SECRET, '2001:db8:1:2:ffff::99'), 429, 'invalid_client');
+      expect((await attempt('v6-targeted', SECRET, '2001:db8:1:3::1'))._id).toBe('v6-targeted');
+
+      await register('v4-targeted', { token_endpoint_auth_method: 'client_secret_post' }, SECRET);
+      for (let i = 0; i < freeAttempts; i++) await expectRefusal(attempt('v4-targeted', 'wrong', `::ffff:${ATTACKER_ADDRESS}`), 401, 'invalid_client');
+      await expectRefusal(attempt('v4-targeted', SECRET, ATTACKER_ADDRESS), 429, 'invalid_client');
+    });
+
+    test('the backstop: under a distributed attack every address is throttled after its first failure; a correct secret from an address that has not failed is never refused', async () => {
+      await register('besieged', { token_endpoint_auth_method: 'client_secret_basic' }, SECRET);
+      const addressOf = (i: number) => `203.0.113.${i}`;
+      // Just below the backstop, spread over many addresses, each far below its own free attempts.
+      for (let i = 0; i < underAttack.clientFailures - 1; i++) {
+        await expectRefusal(authenticate({ authorization: basic('besieged', `guess-${i}`), body: {}, address: `10.${Math.floor(i / 250)}.${i % 250}.1` }), 401, 'invalid_client');
+      }
+      // This failure brings the client to the backstop; the address that made it is slowed at once.
+      await expectRefusal(attempt('besieged', 'wrong', addressOf(1)), 401, 'invalid_client');
+      await expectRefusal(attempt('besieged', SECRET, addressOf(1)), 429, 'invalid_client');
+      // Every address still has one free failure, and then waits from the backstop's first delay on.
+      await expectRefusal(attempt('besieged', 'wrong', addressOf(2)), 401, 'invalid_client');
+      const slowed = await expectRefusal(authenticate({ authorization: basic('besieged', SECRET), body: {}, address: addressOf(2) }), 429, 'invalid_client');
+      expect(Number(slowed.headers['Retry-After'])).toBe(underAttack.firstDelaySeconds);
+      // Fresh addresses fail once each and are slowed likewise.
+      await expectRefusal(attempt('besieged', 'wrong', addressOf(3)), 401, 'invalid_client');
+      await expectRefusal(attempt('besieged', 'wrong', addressOf(3)), 429, 'invalid_client');
+      // The real client is never refused.
+      expect((await authenticate({ authorization: basic('besieged', SECRET), body: {} }))._id).toBe('besieged');
+      // Once the wait is over the slowed address is let in with the right secret.
+      const later = new Date(Date.now() + (underAttack.firstDelaySeconds + 1) * 1000);
+      expect((await authenticate({ authorization: basic('besieged', SECRET), body: {}, address: addressOf(2) }, later))._id).toBe('besieged');
+    });
+
+    test('clients without a secret have nothing to guess and are never throttled', async () => {
       for (let i = 0; i < CLIENT_AUTH_THROTTLE.freeAttempts + 2; i++) {
         await expectRefusal(authenticate({ body: { client_id: 'public-client', client_secret: 'guess' } }), 401, 'invalid_client');
       }

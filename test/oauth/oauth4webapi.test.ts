@@ -166,6 +166,48 @@ describe.each(storeBackends)('oauth4webapi against Assent on the $name store', (
       expect(await challenge.response.json()).toMatchObject({ error: 'invalid_client' });
     });
 
+    /** A client_credentials token requested without `scope`, and its JWT claims. */
+    async function tokenWithoutScope(registered: oauth.Client) {
+      const client: oauth.Client = { client_id: registered.client_id, token_endpoint_auth_method: 'client_secret_basic' };
+      const auth = oauth.ClientSecretBasic(registered.client_secret as string);
+      const result = await oauth.processClientCredentialsResponse(as, client, await oauth.clientCredentialsGrantRequest(as, client, auth, {}, insecure));
+      const request = new Request(`${server.url}/resource`, { headers: { Authorization: `Bearer ${result.access_token}` } });
+      const claims = await oauth.validateJwtAccessToken(as, request, server.url, insecure);
+      const introspected = await oauth.processIntrospectionResponse(as, client, await oauth.introspectionRequest(as, client, auth, result.access_token, insecure));
+      return { client, auth, result, claims, introspected };
+    }
+
+    test('a machine client registered without a scope gets none, and a token without scope (RFC 6749 §3.3)', async () => {
+      const registered = await register({ client_name: 'backend (no scope)', grant_types: ['client_credentials'] });
+      expect(registered.scope).toBeUndefined();
+      const { client, auth, result, claims, introspected } = await tokenWithoutScope(registered);
+      expect(result.token_type).toBe('bearer');
+      expect(result.scope).toBeUndefined();
+      expect(claims).toMatchObject({ sub: client.client_id, client_id: client.client_id });
+      expect(claims).not.toHaveProperty('scope');
+      expect(introspected).toMatchObject({ active: true, client_id: client.client_id });
+      expect(introspected).not.toHaveProperty('scope');
+      // Asking for a scope that needs a user is still an error.
+      const refused = await oauth.clientCredentialsGrantRequest(as, client, auth, { scope: 'openid' }, insecure);
+      await expect(oauth.processClientCredentialsResponse(as, client, refused)).rejects.toMatchObject({ error: 'invalid_scope', status: 400 });
+    });
+
+    test('without scope a client gets those of its registered scopes that need no user', async () => {
+      const registered = await register({ client_name: 'backend (mixed)', grant_types: ['client_credentials'], scope: 'openid uma_authorization profile' });
+      const { result, claims, introspected } = await tokenWithoutScope(registered);
+      expect(result.scope).toBe('uma_authorization');
+      expect(claims.scope).toBe('uma_authorization');
+      expect(introspected.scope).toBe('uma_authorization');
+    });
+
+    test('a client that also acts for users keeps the user scopes as defaults; without scope client_credentials gives none of them', async () => {
+      const registered = await register({ client_name: 'web and backend', grant_types: ['authorization_code', 'client_credentials'], redirect_uris: ['https://app.example/cb'] });
+      expect(registered.scope).toBe('openid profile email offline_access');
+      const { result, claims } = await tokenWithoutScope(registered);
+      expect(result.scope).toBeUndefined();
+      expect(claims).not.toHaveProperty('scope');
+    });
+
     test('with private_key_jwt and a registered jwks', async () => {
       const { privateKey, publicKey } = await generateKeyPair('ES256');
       const jwk = { ...(await exportJWK(publicKey)), kid: 'backend-key-1', alg: 'ES256', use: 'sig' };

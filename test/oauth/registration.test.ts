@@ -6,9 +6,13 @@ import { ProtocolError } from '../../server/http/errors.js';
 import { registrationMetadata } from '../../server/http/registration.js';
 import { ASSERTION_ALGORITHMS, CLIENT_AUTH_METHODS } from '../../server/oauth/clients/authenticate.js';
 import { ClientRegistration } from '../../server/oauth/clients/registration.js';
+import type { StoredDocument } from '../../server/store/port.js';
 import type { ClientDocument } from '../../server/store/repositories/clients.js';
 import { storeBackends } from '../support/stores.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+
+/** What the decision log stores (the input as JSON text). */
+type StoredDecision = StoredDocument & { entrypoint: string; input: string; result: string };
 
 const INITIAL_ACCESS_TOKEN = 'initial-access-token-for-tests-0123456789';
 
@@ -68,7 +72,7 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
 
     // The issued secret authenticates the client at the token endpoint.
     const authorization = `Basic ${Buffer.from(`${registered.client_id}:${registered.client_secret}`).toString('base64')}`;
-    expect((await server.services.authenticateClient({ authorization, body: {} }))._id).toBe(registered.client_id);
+    expect((await server.services.authenticateClient({ authorization, body: {}, address: '127.0.0.1' }))._id).toBe(registered.client_id);
 
     const read = await request('GET', clientUri, { token });
     expect(read.status).toBe(200);
@@ -87,7 +91,7 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
     expect(afterUpdate.grant_types).toEqual(['authorization_code']);
     expect(afterUpdate.client_secret).toBeUndefined();
     expect(await (await request('GET', clientUri, { token })).json()).toEqual(afterUpdate);
-    expect((await server.services.authenticateClient({ authorization, body: {} }))._id).toBe(registered.client_id);
+    expect((await server.services.authenticateClient({ authorization, body: {}, address: '127.0.0.1' }))._id).toBe(registered.client_id);
 
     const deleted = await request('DELETE', clientUri, { token });
     expect(deleted.status).toBe(204);
@@ -115,6 +119,7 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
       ['http on localhost', { redirect_uris: ['http://localhost:3000/cb'] }],
       ['a reverse-domain private-use scheme for a native client', { application_type: 'native', redirect_uris: ['com.example.app:/oauth2redirect'] }],
       ['UMA claims redirect URIs', { redirect_uris: ['https://app.example/cb'], claims_redirect_uris: ['https://app.example/claims'] }],
+      ['a fully qualified host with its trailing dot', { redirect_uris: ['https://app.example./cb'] }],
     ])('accepted: %s', async (_name, metadata) => {
       const response = await register(metadata);
       expect(response.status).toBe(201);
@@ -136,6 +141,13 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
       ['a bad claims redirect URI', { redirect_uris: ['https://app.example/cb'], claims_redirect_uris: ['http://app.example/claims'] }, /claims_redirect_uris\/0/],
       ['a bad post-logout redirect URI', { redirect_uris: ['https://app.example/cb'], post_logout_redirect_uris: ['https://app.example/#x'] }, /post_logout/],
       ['a string instead of a list', { redirect_uris: 'https://app.example/cb' }, /must be array/],
+      ['a wildcard host', { redirect_uris: ['https://*.client.example/cb'] }, /wildcard/],
+      ['a percent-encoded wildcard host', { redirect_uris: ['https://%2A.client.example/cb'] }, /wildcard/],
+      ['a wildcard label elsewhere in the host', { redirect_uris: ['https://app.*/cb'] }, /wildcard/],
+      ['a wildcard loopback-style host', { redirect_uris: ['http://*:8080/cb'] }, /wildcard/],
+      ['a leading-dot domain suffix', { redirect_uris: ['https://.client.example/cb'] }, /empty label/],
+      ['an empty label inside the host', { redirect_uris: ['https://app..example/cb'] }, /empty label/],
+      ['a wildcard claims redirect URI', { redirect_uris: ['https://app.example/cb'], claims_redirect_uris: ['https://*.app.example/claims'] }, /claims_redirect_uris\/0 .*wildcard/],
     ])('refused with invalid_redirect_uri: %s', async (_name, metadata, description) => {
       await expectError(await register(metadata), 400, 'invalid_redirect_uri', description);
     });
@@ -180,6 +192,25 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
       const response = await register({ grant_types: ['client_credentials'] });
       expect(response.status).toBe(201);
       expect(await response.json()).toMatchObject({ redirect_uris: [], response_types: [] });
+    });
+
+    test('a client that only acts for itself gets no default scope, as the consent policy says; read and update keep it so', async () => {
+      const response = await register({ grant_types: ['client_credentials'] });
+      expect(response.status).toBe(201);
+      const { client_id: clientId, registration_access_token: token, ...information } = await response.json();
+      expect(information).not.toHaveProperty('scope');
+      expect((await server.services.clients.byId(clientId))?.metadata.scope).toBe('');
+      const consents = await (await server.services.store.collection<StoredDecision>('decisions')).find({ entrypoint: 'consent' });
+      expect(consents.filter((d) => JSON.parse(d.input).client.client_id === clientId).map((d) => JSON.parse(d.result))).toEqual([expect.objectContaining({ granted: [] })]);
+
+      const read = await (await request('GET', `/register/${clientId}`, { token })).json();
+      expect(read).not.toHaveProperty('scope');
+      const issuedByServer = ['client_secret', 'client_secret_expires_at', 'client_id_issued_at', 'registration_client_uri', 'registration_access_token'];
+      const metadata = Object.fromEntries(Object.entries(read).filter(([name]) => !issuedByServer.includes(name)));
+      const updated = await request('PUT', `/register/${clientId}`, { token, json: { ...metadata, client_id: clientId } });
+      expect(updated.status).toBe(200);
+      expect(await updated.json()).not.toHaveProperty('scope');
+      expect((await server.services.clients.byId(clientId))?.metadata.scope).toBe('');
     });
 
     test('a public client gets no secret; a private_key_jwt client neither', async () => {
@@ -278,7 +309,7 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
       const response = await request('PUT', clientPath, { token, json: { client_id: client.client_id, ...webClient, token_endpoint_auth_method: 'client_secret_post' } });
       expect(response.status).toBe(200);
       const body = { client_id: client.client_id, client_secret: client.client_secret };
-      expect((await server.services.authenticateClient({ body }))._id).toBe(client.client_id);
+      expect((await server.services.authenticateClient({ body, address: '127.0.0.1' }))._id).toBe(client.client_id);
     });
   });
 
@@ -333,11 +364,13 @@ describe.each(storeBackends)('the registration service on the $name store', (bac
     server = await startTestServer(backend);
   });
   afterAll(() => server.stop());
+  const policyDeps = () => ({ policy: server.services.policy, decisions: server.services.decisions, onDelete: async () => {} });
 
   test('deleting a client runs the onDelete hook once the client is gone', async () => {
     const { clients } = server.services;
     const seen: { clientId: string; stillThere: boolean }[] = [];
     const registration = new ClientRegistration({
+      ...policyDeps(),
       clients,
       config: { issuer: 'https://as.example' },
       onDelete: async (clientId) => {
@@ -353,9 +386,9 @@ describe.each(storeBackends)('the registration service on the $name store', (bac
 
   test('plain http redirect URIs are accepted only when insecure redirects are allowed', async () => {
     const metadata = { redirect_uris: ['http://app.test/cb'] };
-    const strict = new ClientRegistration({ clients: server.services.clients, config: { issuer: 'https://as.example' } });
+    const strict = new ClientRegistration({ ...policyDeps(), clients: server.services.clients, config: { issuer: 'https://as.example' } });
     await expect(strict.register(metadata)).rejects.toMatchObject({ code: 'invalid_redirect_uri' });
-    const relaxed = new ClientRegistration({ clients: server.services.clients, config: { issuer: 'https://as.example', allowInsecureRedirects: true } });
+    const relaxed = new ClientRegistration({ ...policyDeps(), clients: server.services.clients, config: { issuer: 'https://as.example', allowInsecureRedirects: true } });
     expect(await relaxed.register(metadata)).toMatchObject(metadata);
   });
 });

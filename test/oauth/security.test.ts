@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { hashPassword } from '../../server/crypto/password.js';
 import { hashSecret } from '../../server/crypto/secrets.js';
 import { Grants } from '../../server/store/repositories/grants.js';
 import { BrowserlessUser, consentChoices, csrfOf, formOf, formsOf, hiddenFields, textOf, type Page } from '../support/browserless-user.js';
-import { RawClient, type JsonResponse, type TokenSet } from '../support/oauth-flow.js';
+import { CLIENT_AUTH_THROTTLE } from '../../server/oauth/clients/authenticate.js';
+import { basicAuth, RawClient, type JsonResponse, type TokenSet } from '../support/oauth-flow.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';
 
@@ -12,6 +14,10 @@ import { storeBackends } from '../support/stores.js';
  * about, each played against the real server: every one must fail closed, with the protocol's
  * error and status, and must leave nothing issued behind.
  */
+/** Two loopback addresses (all of 127.0.0.0/8 is local on Linux) standing for two machines. */
+const REAL_CLIENT = '127.0.0.1';
+const ATTACKER = '127.0.0.2';
+
 describe.each(storeBackends)('authorization security on the $name store', (backend) => {
   let server: TestServer;
   let app: RawClient;
@@ -380,6 +386,38 @@ describe.each(storeBackends)('authorization security on the $name store', (backe
       const other = await patient();
       const result = await other.user.authorize(app.prepare().url, other.login);
       expect(result.callback?.searchParams.get('code')).toEqual(expect.any(String));
+    });
+  });
+
+  describe('client authentication throttling', () => {
+    /** A token request over a connection from the given local (loopback) address, as another machine would make it. */
+    function tokenRequestFrom(localAddress: string, authorization: string): Promise<{ status: number; retryAfter?: string; body: Record<string, unknown> }> {
+      const url = new URL('/token', `http://127.0.0.1:${new URL(server.url).port}`);
+      return new Promise((resolve, reject) => {
+        const request = http.request(url, { method: 'POST', localAddress, agent: false, headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: authorization } }, (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode!, retryAfter: response.headers['retry-after'], body: JSON.parse(text) as Record<string, unknown> }));
+        });
+        request.on('error', reject);
+        request.end('grant_type=client_credentials');
+      });
+    }
+
+    test("an attacker who knows a client_id throttles only its own address: the real client still gets a token at once", async () => {
+      const registered = await fetch(`${server.url}/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ grant_types: ['client_credentials'], scope: 'uma_authorization' }) });
+      const { client_id: clientId, client_secret: secret } = (await registered.json()) as { client_id: string; client_secret: string };
+      for (let attempt = 1; attempt <= CLIENT_AUTH_THROTTLE.freeAttempts; attempt++) {
+        expect((await tokenRequestFrom(ATTACKER, basicAuth(clientId, `guess-${attempt}`))).body.error).toBe('invalid_client');
+      }
+      const throttled = await tokenRequestFrom(ATTACKER, basicAuth(clientId, secret));
+      expect({ status: throttled.status, error: throttled.body.error }).toEqual({ status: 429, error: 'invalid_client' });
+      expect(Number(throttled.retryAfter)).toBeGreaterThanOrEqual(1);
+
+      const real = await tokenRequestFrom(REAL_CLIENT, basicAuth(clientId, secret));
+      expect(real.status).toBe(200);
+      expect(real.body).toMatchObject({ token_type: 'Bearer', scope: 'uma_authorization', access_token: expect.any(String) });
     });
   });
 

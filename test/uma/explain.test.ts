@@ -120,6 +120,14 @@ describe.each(storeBackends)('explaining decisions on the $name store', ({ open 
     expect((await explainDecision(f, record.id))!.matches).toBe(true);
   });
 
+  it('explains the owner’s own access as hers, not as a rule', async () => {
+    const { record } = await recorded(f, claimsInput([], { requesting_party: { iss: 'https://as.example', sub: OWNER }, requesting_account: { sub: OWNER } }));
+    const explanation = await explainDecision(f, record.id);
+    expect(explanation).toMatchObject({ outcome: 'grant', matches: true });
+    expect(explanation!.because).toEqual([{ id: 'owner', kind: 'owner', now: 'n/a', description: 'It was you: you always have your own records.' }]);
+    expect(formatExplanation(explanation!)).toMatch(/^because +owner: It was you: you always have your own records\. \(the owner’s own access\)$/m);
+  });
+
   it('names the deny rule behind a denial and the approval behind a one-off grant', async () => {
     const deny: SharingRule = { id: 'no-clinic', effect: 'deny', grantee: { email_domain: 'clinic.org' }, resources: { all: true } };
     const denied = await recorded(f, claimsInput([DR_RULE, deny]));

@@ -2,7 +2,7 @@ import { hashPassword } from '../../server/crypto/password.js';
 import type { SharingRule } from '../../server/store/repositories/sharing-rules.js';
 import { BrowserlessUser, DEMO_EMAIL, formOf, formsOf, hiddenFields, textOf, type Page } from '../support/browserless-user.js';
 import { basicAuth, postForm, randomValue, RawClient, type JsonResponse } from '../support/oauth-flow.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { DEMO_PASSWORD, startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';
 import { httpProtection, UmaResourceServer, type HeldResource } from '../support/uma-resource-server.js';
 
@@ -45,6 +45,8 @@ const bodyOf = (path: string) => RESOURCES.find((r) => r.path === path)!.body;
 interface Registered {
   id: string;
   secret: string;
+  /** RFC 7592 registration access token. */
+  registrationToken: string;
 }
 
 interface Physician {
@@ -102,9 +104,9 @@ describe.each(storeBackends)('the HIE of One walkthrough on the $name store', (b
 
   async function register(metadata: Record<string, unknown>): Promise<Registered> {
     const response = await fetch(`${server.url}/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(metadata) });
-    const body = (await response.json()) as { client_id: string; client_secret: string };
+    const body = (await response.json()) as { client_id: string; client_secret: string; registration_access_token: string };
     expect(response.status).toBe(201);
-    return { id: body.client_id, secret: body.client_secret };
+    return { id: body.client_id, secret: body.client_secret, registrationToken: body.registration_access_token };
   }
 
   async function physician(name = 'Dr Test'): Promise<Physician> {
@@ -224,6 +226,36 @@ describe.each(storeBackends)('the HIE of One walkthrough on the $name store', (b
     expect(await server.services.uma.requests.findOne({ _id: requestId })).toMatchObject({ status: 'approved' });
   }
 
+  describe('deleting a client (RFC 7592 §2.3)', () => {
+    test('takes back everything it was issued, at once: its RPT introspects inactive at the resource server, its tokens, grants and PCTs are gone', async () => {
+      const doc = await physician('Dr Leaving');
+      await allow(doc.email, ['MedicationStatement']);
+      const app = await register({ client_name: 'Short-lived EHR', grant_types: ['authorization_code', UMA_GRANT, 'refresh_token'], redirect_uris: [CLINIC_CALLBACK], claims_redirect_uris: [CLINIC_CLAIMS], scope: 'openid offline_access' });
+      const granted = await grant({ ticket: await identified(doc, MEDS, app) }, app);
+      expect(granted.status).toBe(200);
+      const rpt = granted.body.access_token as string;
+      expect((await fhir.read(MEDS, rpt)).status).toBe(200);
+      // Alice signs in to the app too: an access token, a refresh token and her grant to it.
+      const raw = new RawClient(server.url, app.id, CLINIC_CALLBACK, app.secret);
+      const tokens = await raw.tokens(alice, { scope: 'openid offline_access' });
+      expect(tokens.refresh_token).toEqual(expect.any(String));
+      expect((await server.services.grants.forAccount(ownerId)).map((g) => g.clientId)).toContain(app.id);
+
+      const deleted = await fetch(`${server.url}/register/${app.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${app.registrationToken}` } });
+      expect(deleted.status).toBe(204);
+
+      expect(await fhir.client.introspect(rpt)).toEqual({ active: false });
+      expect((await fhir.read(MEDS, rpt)).status).toBe(401);
+      expect(await server.services.tokenService.verifyAccessToken(tokens.access_token)).toBeUndefined();
+      expect((await raw.refresh(tokens.refresh_token!)).body.error).toBe('invalid_client');
+      const refreshTokens = await server.services.tokens.refreshTokens.find({ clientId: app.id });
+      expect(refreshTokens.length).toBeGreaterThan(0);
+      expect(refreshTokens.every((t) => t.revokedAt instanceof Date)).toBe(true);
+      expect((await server.services.grants.forAccount(ownerId)).map((g) => g.clientId)).not.toContain(app.id);
+      expect(await server.services.uma.pcts.count({ clientId: app.id })).toBe(0);
+    });
+  });
+
   describe('the UMA 2.0 flow', () => {
     test('a physician an allow rule names reads the medication list: 401 ticket → need_info → claims interaction → RPT → read', async () => {
       const doc = await physician('Dr Allowed');
@@ -257,6 +289,18 @@ describe.each(storeBackends)('the HIE of One walkthrough on the $name store', (b
       const introspected = fhir.introspections.at(-1)!;
       expect(introspected).toMatchObject({ active: true, sub: doc.id, client_id: clinic.id, aud: 'demo-resource-server' });
       expect(introspected.permissions).toEqual([{ resource_id: fhir.idOf(MEDS), resource_scopes: ['read'], exp: expect.any(Number) }]);
+    });
+
+    test('the owner herself, signing in at claims gathering for her own record, gets the RPT at once: nothing to approve', async () => {
+      const herself: Physician = { id: ownerId, email: DEMO_EMAIL, password: DEMO_PASSWORD, user: new BrowserlessUser(server.url) };
+      const granted = await grant({ ticket: await identified(herself, PATIENT) });
+      expect(granted.status).toBe(200);
+      expect(await fhir.read(PATIENT, granted.body.access_token as string)).toMatchObject({ status: 200, body: bodyOf(PATIENT) });
+      expect(fhir.introspections.at(-1)).toMatchObject({ active: true, sub: ownerId, permissions: [{ resource_id: fhir.idOf(PATIENT), resource_scopes: ['read'], exp: expect.any(Number) }] });
+      expect(await server.services.uma.requests.count({ ownerId, 'requestingParty.sub': ownerId })).toBe(0);
+      const [decision] = await server.services.decisions.ofOwner(ownerId, 'claims', 1);
+      expect(decision?.input).toMatchObject({ requesting_party: { iss: server.url, sub: ownerId }, requesting_account: { sub: ownerId } });
+      expect(decision?.result).toMatchObject({ outcome: 'grant', because: ['owner'] });
     });
 
     test('with no rule the request is submitted; once the owner approves, the same ticket gets the RPT', async () => {

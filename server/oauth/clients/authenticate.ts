@@ -2,6 +2,7 @@ import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, ty
 import { secretMatches } from '../../crypto/secrets.js';
 import { invalidRequest, ProtocolError } from '../../http/errors.js';
 import { readParams } from '../../http/params.js';
+import { addressKey } from '../../sessions/address-key.js';
 import { FailureCounter } from '../../sessions/failure-counter.js';
 import type { Store } from '../../store/port.js';
 import type { ClientDocument, Clients, TokenEndpointAuthMethod } from '../../store/repositories/clients.js';
@@ -15,15 +16,29 @@ export const ASSERTION_ALGORITHMS = ['ES256', 'ES384', 'RS256', 'RS384', 'PS256'
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /**
- * Throttling of guessable credentials, per client_id in the store (so across processes): past
- * `freeAttempts` failed authentications of a client using a client secret within the window,
- * the client is locked for a wait that doubles with each further failure (1 s, 2 s, 4 s, … up to
- * the window). While locked every authentication of it is refused with 429 invalid_client and
- * Retry-After, even with the right secret. The lock is a field of the client document, so the
- * success path reads nothing more than the client. Clients without a secret (none,
- * private_key_jwt) have nothing to guess and are never locked, so nobody can lock them out.
+ * Throttling of guessable credentials, in the store (so across processes), by client and source
+ * address (an IPv6 address by its /64): past `freeAttempts` failed authentications of a client
+ * using a client secret from one address within the window, that address must wait before it may
+ * try that client again, a wait that doubles with each further failure (1 s, 2 s, 4 s, … up to the
+ * window); meanwhile it is answered 429 invalid_client with Retry-After, even with the right
+ * secret. Other addresses are not affected, so an attacker who knows a client_id throttles only
+ * itself and cannot lock the real client out.
+ *
+ * The backstop against many addresses: while the client has `underAttack.clientFailures` failures
+ * in the window from all addresses together, every address gets only `underAttack.freeAttempts`
+ * free failures and then waits from `underAttack.firstDelaySeconds` on. That slows every guessing
+ * address and never refuses a correct secret from an address that has not failed.
+ *
+ * The client document carries the time of its last failure, so while nobody has failed within the
+ * window the success path reads nothing more than the client. Clients without a secret (none,
+ * private_key_jwt) have nothing to guess and are never throttled.
  */
-export const CLIENT_AUTH_THROTTLE = { windowSeconds: 300, freeAttempts: 10, firstDelaySeconds: 1 };
+export const CLIENT_AUTH_THROTTLE = {
+  windowSeconds: 300,
+  freeAttempts: 10,
+  firstDelaySeconds: 1,
+  underAttack: { clientFailures: 100, freeAttempts: 1, firstDelaySeconds: 30 },
+};
 
 /** Tolerated clock difference between the client and us for assertion times. */
 const CLOCK_SKEW_SECONDS = 30;
@@ -37,7 +52,8 @@ export function usesClientSecret(method: TokenEndpointAuthMethod): boolean {
 
 export interface ClientAuthenticationDeps {
   clients: Clients;
-  failures: FailureCounter;
+  /** Failures keyed by client and address (clientAuthFailureCounters). */
+  failures: ClientAuthFailures;
   keySets: ClientKeySets;
   issuer: string;
   now?: () => Date;
@@ -48,13 +64,30 @@ export interface ClientAuthenticationRequest {
   authorization?: string;
   /** The parsed form body. */
   body: Record<string, unknown>;
+  /** The source address of the request (the socket's: the server trusts no proxy header). */
+  address: string;
+}
+
+export interface ClientAuthFailures {
+  /** Per (client, address). */
+  perAddress: FailureCounter;
+  /** Per client, from all addresses: the backstop. */
+  perClient: FailureCounter;
+}
+
+export async function clientAuthFailureCounters(store: Store): Promise<ClientAuthFailures> {
+  const { windowSeconds, freeAttempts, firstDelaySeconds, underAttack } = CLIENT_AUTH_THROTTLE;
+  return {
+    perAddress: await FailureCounter.open(store, 'client_auth_failures', { windowSeconds, freeAttempts, firstDelaySeconds }),
+    perClient: await FailureCounter.open(store, 'client_auth_failures_all', { windowSeconds, freeAttempts: underAttack.clientFailures, firstDelaySeconds }),
+  };
 }
 
 /** `authenticateClient` bound to its dependencies, as the endpoints call it. */
 export async function clientAuthenticator(store: Store, clients: Clients, config: { issuer: string }) {
   const deps: ClientAuthenticationDeps = {
     clients,
-    failures: await FailureCounter.open(store, 'client_auth_failures', CLIENT_AUTH_THROTTLE),
+    failures: await clientAuthFailureCounters(store),
     keySets: new ClientKeySets(),
     issuer: config.issuer,
   };
@@ -79,17 +112,26 @@ export async function authenticateClient(request: ClientAuthenticationRequest, d
   const client = await deps.clients.byId(credentials.clientId);
   if (!client) throw fail('unknown client');
   const now = deps.now?.() ?? new Date();
-  if (client.authLockedUntil && client.authLockedUntil > now) {
-    const retryAfter = Math.ceil((client.authLockedUntil.getTime() - now.getTime()) / 1000);
-    throw new ProtocolError(429, 'invalid_client', 'too many failed authentications of this client; retry later', { 'Retry-After': String(retryAfter) });
+  const failureKey = `${client._id} ${addressKey(request.address)}`;
+  const retryAfter = await throttled(client, failureKey, deps, now);
+  if (retryAfter > 0) {
+    throw new ProtocolError(429, 'invalid_client', 'too many failed authentications of this client from this address; retry later', { 'Retry-After': String(retryAfter) });
   }
   try {
     await verifyCredentials(credentials, client, deps, now, fail);
   } catch (err) {
-    if (err instanceof ProtocolError && err.status === 401) await recordFailure(client, deps, now);
+    if (err instanceof ProtocolError && err.status === 401) await recordFailure(client, failureKey, deps, now);
     throw err;
   }
   return client;
+}
+
+/** Seconds this address must wait before it may authenticate as this client again; 0 at once. */
+async function throttled(client: ClientDocument, failureKey: string, deps: ClientAuthenticationDeps, now: Date): Promise<number> {
+  const { windowSeconds, underAttack } = CLIENT_AUTH_THROTTLE;
+  if (!client.authFailedAt || now.getTime() - client.authFailedAt.getTime() >= windowSeconds * 1000) return 0;
+  const underway = (await deps.failures.perClient.count(client._id)) >= underAttack.clientFailures;
+  return (await deps.failures.perAddress.check(failureKey, now.getTime(), underway ? underAttack : undefined)).retryAfter;
 }
 
 /** Which method the request uses, and its credentials; no store access. */
@@ -210,12 +252,14 @@ function assertionProblem(err: unknown): string {
   return 'client assertion is malformed';
 }
 
-/** Counts a failure of a secret-using client and locks it for the wait the count calls for. */
-async function recordFailure(client: ClientDocument, deps: ClientAuthenticationDeps, now: Date): Promise<void> {
+/** Counts a failure of a secret-using client, for its address and for the client as a whole. */
+async function recordFailure(client: ClientDocument, failureKey: string, deps: ClientAuthenticationDeps, now: Date): Promise<void> {
   if (!usesClientSecret(client.metadata.token_endpoint_auth_method)) return;
-  await deps.failures.record(client._id, now.getTime());
-  const { retryAfter } = await deps.failures.check(client._id, now.getTime());
-  if (retryAfter > 0) await deps.clients.lockAuthentication(client._id, new Date(now.getTime() + retryAfter * 1000));
+  await Promise.all([
+    deps.failures.perAddress.record(failureKey, now.getTime()),
+    deps.failures.perClient.record(client._id, now.getTime()),
+    deps.clients.recordAuthenticationFailure(client._id, now),
+  ]);
 }
 
 const MAX_REMOTE_KEY_SETS = 1000;

@@ -7,19 +7,26 @@ import { projectRoot } from '../../config/config.js';
 import { generateSecret, hashSecret, secretMatches } from '../../crypto/secrets.js';
 import { invalidRequest, ProtocolError } from '../../http/errors.js';
 import { invalidToken } from '../bearer.js';
+import type { DecisionLog } from '../../policy/decision-log.js';
+import type { PolicyEngine } from '../../policy/engine.js';
 import type { ClientDocument, ClientMetadata, Clients } from '../../store/repositories/clients.js';
+import { consentWithoutUserInput } from '../consent.js';
 import { DEFAULT_CLIENT_SCOPES } from '../scopes.js';
 import { usesClientSecret } from './authenticate.js';
 
 export interface RegistrationDeps {
   clients: Clients;
+  /** Asked which default scopes a client that only acts for itself can use (the `consent` policy). */
+  policy: PolicyEngine;
+  decisions: DecisionLog;
   config: { issuer: string; allowInsecureRedirects?: boolean };
-  /** Runs after a client is deleted, to revoke what it was issued (tokens, grants). */
-  onDelete?: (clientId: string) => Promise<void>;
+  /** Runs after a client is deleted, to revoke what it was issued (server/oauth/clients/client-revocation.ts). */
+  onDelete: (clientId: string) => Promise<void>;
 }
 
-/** The RFC 7591 §3.2.1 client information response (also RFC 7592 §3). */
-export type ClientInformation = ClientMetadata & {
+/** The RFC 7591 §3.2.1 client information response (also RFC 7592 §3); `scope` is absent when the client has none. */
+export type ClientInformation = Omit<ClientMetadata, 'scope'> & {
+  scope?: string;
   client_id: string;
   client_id_issued_at: number;
   client_secret?: string;
@@ -38,11 +45,12 @@ export class ClientRegistration {
   constructor(private readonly deps: RegistrationDeps) {}
 
   async register(body: unknown): Promise<ClientInformation> {
-    const metadata = validMetadata(body, this.deps.config);
+    const clientId = randomBytes(16).toString('base64url');
+    const metadata = await validMetadata(body, this.deps.config, (grantTypes) => this.defaultScopes(clientId, grantTypes));
     const secret = usesClientSecret(metadata.token_endpoint_auth_method) ? generateSecret() : undefined;
     const registrationToken = generateSecret();
     const client: ClientDocument = {
-      _id: randomBytes(16).toString('base64url'),
+      _id: clientId,
       metadata,
       ...(secret ? { secretHash: hashSecret(secret) } : {}),
       registrationTokenHash: hashSecret(registrationToken),
@@ -65,7 +73,7 @@ export class ClientRegistration {
     if (bodySecret !== undefined && !(typeof bodySecret === 'string' && client.secretHash && secretMatches(bodySecret, client.secretHash))) {
       throw invalidRequest('client_secret does not match the registered client secret');
     }
-    const metadata = validMetadata(body, this.deps.config);
+    const metadata = await validMetadata(body, this.deps.config, (grantTypes) => this.defaultScopes(clientId, grantTypes));
     if (usesClientSecret(metadata.token_endpoint_auth_method) !== usesClientSecret(client.metadata.token_endpoint_auth_method)) {
       throw invalidMetadata('token_endpoint_auth_method cannot change between secret and secretless methods; register a new client instead');
     }
@@ -77,7 +85,20 @@ export class ClientRegistration {
   async delete(clientId: string, registrationToken: string): Promise<void> {
     await this.authorize(clientId, registrationToken);
     if (!(await this.deps.clients.delete(clientId))) throw registrationTokenRefused();
-    await this.deps.onDelete?.(clientId);
+    await this.deps.onDelete(clientId);
+  }
+
+  /**
+   * The scope registered when the registration names none, by grant type: a client that can act
+   * for a user gets DEFAULT_CLIENT_SCOPES; one that only acts for itself (client_credentials)
+   * gets those of them the `consent` policy grants with no user behind the request — none
+   * today, since they all need a user. The decision is recorded like any other.
+   */
+  private async defaultScopes(clientId: string, grantTypes: readonly string[]): Promise<string[]> {
+    if (grantTypes.some((grant) => grant !== 'client_credentials')) return DEFAULT_CLIENT_SCOPES;
+    const { result, record } = this.deps.policy.decide('consent', consentWithoutUserInput(clientId, DEFAULT_CLIENT_SCOPES, DEFAULT_CLIENT_SCOPES));
+    await this.deps.decisions.record(record);
+    return result.granted;
   }
 
   /** The same answer whether the client is missing, seeded or the token is wrong (RFC 7592 §2). */
@@ -89,12 +110,15 @@ export class ClientRegistration {
   }
 
   private information(client: ClientDocument, registrationToken: string, secret?: string): ClientInformation {
+    // An empty scope (no scope at all) is left out, so the metadata can be sent back as it was read (RFC 7592 §2.2).
+    const { scope, ...metadata } = client.metadata;
     return {
       client_id: client._id,
       client_id_issued_at: Math.floor(client.createdAt.getTime() / 1000),
       ...(secret ? { client_secret: secret } : {}),
       ...(client.secretHash ? { client_secret_expires_at: 0 } : {}),
-      ...client.metadata,
+      ...metadata,
+      ...(scope ? { scope } : {}),
       registration_access_token: registrationToken,
       registration_client_uri: `${this.deps.config.issuer}/register/${encodeURIComponent(client._id)}`,
     };
@@ -111,8 +135,9 @@ type MetadataInput = Partial<ClientMetadata>;
 /**
  * Schema-valid metadata with RFC 7591 §2 defaults filled and the rules that span fields checked.
  * Unknown members are dropped (RFC 7591 §2); null members count as omitted (RFC 7592 §2.2).
+ * The default scope is asked for only once everything else is valid.
  */
-function validMetadata(body: unknown, config: RegistrationDeps['config']): ClientMetadata {
+async function validMetadata(body: unknown, config: RegistrationDeps['config'], defaultScopes: (grantTypes: readonly string[]) => Promise<string[]>): Promise<ClientMetadata> {
   if (!isObject(body)) throw invalidMetadata('the request body must be a JSON object');
   const input = Object.fromEntries(Object.entries(structuredClone(body)).filter(([, value]) => value !== null));
   const validate = schemaValidator();
@@ -125,11 +150,11 @@ function validMetadata(body: unknown, config: RegistrationDeps['config']): Clien
     response_types: input.response_types ?? (grantTypes.includes('authorization_code') ? ['code'] : []),
     token_endpoint_auth_method: input.token_endpoint_auth_method ?? 'client_secret_basic',
     application_type: input.application_type ?? 'web',
-    scope: input.scope ?? DEFAULT_CLIENT_SCOPES.join(' '),
+    scope: input.scope ?? '',
   };
   checkConsistency(metadata, config);
   checkRedirectUris(metadata, config);
-  return metadata;
+  return input.scope === undefined ? { ...metadata, scope: (await defaultScopes(grantTypes)).join(' ') } : metadata;
 }
 
 function checkConsistency(metadata: ClientMetadata, config: RegistrationDeps['config']) {
@@ -183,12 +208,22 @@ function redirectUriProblem(uri: string, native: boolean, allowInsecure: boolean
   const scheme = url.protocol.slice(0, -1);
   if (scheme === 'https' || scheme === 'http') {
     if (!/^https?:\/\/[^/]/i.test(uri)) return 'must be an absolute URI';
+    if (wildcardLike(url.hostname)) return 'must name one host: no wildcard (*) and no empty label in the host';
     if (scheme === 'https' || LOOPBACK_HOSTS.has(url.hostname) || allowInsecure) return undefined;
     return 'must use https (plain http only on a loopback host: 127.0.0.1, [::1] or localhost)';
   }
   if (!native) return 'must use https (private-use schemes are only for native clients)';
   if (!scheme.includes('.')) return 'must use https, http on a loopback host, or a private-use scheme in reverse-domain form (com.example.app:/callback)';
   return undefined;
+}
+
+/**
+ * Redirect URIs are compared exactly, so a pattern would never match; but a host like
+ * `*.client.example` (also percent-encoded, which the URL parser decodes) or `.client.example`
+ * reads as one, and other servers treat it so. Only a trailing dot (a fully qualified name) may leave a label empty.
+ */
+function wildcardLike(hostname: string): boolean {
+  return hostname.includes('*') || hostname.replace(/\.$/, '').split('.').includes('');
 }
 
 function schemaError(error: ErrorObject | undefined): ProtocolError {

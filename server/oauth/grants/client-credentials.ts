@@ -1,29 +1,24 @@
 import { ProtocolError } from '../../http/errors.js';
 import { readParams, splitList } from '../../http/params.js';
 import { isAbsoluteUriWithoutFragment } from '../authorization-request.js';
-import { allowedScopes } from '../consent.js';
-import { KNOWN_SCOPES } from '../scopes.js';
+import { allowedScopes, consentWithoutUserInput } from '../consent.js';
 import { invalidScope, type GrantHandler } from './types.js';
 
 /**
  * RFC 6749 §4.4: a confidential client acting for itself. Which of the requested scopes it gets is
  * the `consent` policy's answer for a request with no user (nothing can be asked, so only what the
- * policy grants outright is issued).
+ * policy grants outright is issued). Without `scope` the client asks for its registered scopes
+ * (RFC 6749 §3.3) and gets those that need no user — possibly none, which is a token without a
+ * scope rather than an error; an explicit `scope` of which nothing can be granted is invalid_scope.
  */
 export const clientCredentialsGrant: GrantHandler = async (services, client, body) => {
   if (client.metadata.token_endpoint_auth_method === 'none') throw new ProtocolError(400, 'unauthorized_client', 'public clients cannot use client_credentials');
   const params = readParams(body, ['scope', 'resource'] as const);
   // RFC 8707 §2, as at the authorization endpoint: the resource becomes the token's audience.
   if (params.resource !== undefined && !isAbsoluteUriWithoutFragment(params.resource)) throw new ProtocolError(400, 'invalid_target', 'resource must be an absolute URI without a fragment');
-  const requested = params.scope ? splitList(params.scope) : allowedScopes(client);
-  const { result, record } = services.policy.decide('consent', {
-    now: new Date().toISOString(),
-    client: { client_id: client._id, allowed_scopes: allowedScopes(client) },
-    requested_scopes: requested,
-    known_scopes: KNOWN_SCOPES,
-    prior_grants: [],
-  });
-  if (result.granted.length === 0) {
+  const requested = params.scope !== undefined ? splitList(params.scope) : allowedScopes(client);
+  const { result, record } = services.policy.decide('consent', consentWithoutUserInput(client._id, allowedScopes(client), requested));
+  if (params.scope !== undefined && result.granted.length === 0) {
     await services.decisions.record(record);
     throw invalidScope(`none of the requested scopes can be granted: ${result.denied.map((d) => `${d.scope} (${d.reason})`).join(', ')}`);
   }
@@ -37,5 +32,5 @@ export const clientCredentialsGrant: GrantHandler = async (services, client, bod
       ...(params.resource ? { audience: params.resource } : {}),
     }),
   ]);
-  return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, scope: result.granted.join(' ') };
+  return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, ...(result.granted.length > 0 ? { scope: result.granted.join(' ') } : {}) };
 };

@@ -6,7 +6,8 @@ export interface TokenResponse {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
-  scope: string;
+  /** Absent when the token has no scope (client_credentials with nothing that needs no user). */
+  scope?: string;
   id_token?: string;
   refresh_token?: string;
   /** UMA: a persisted claims token, and whether an RPT was upgraded. */

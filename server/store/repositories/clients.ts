@@ -26,8 +26,8 @@ export interface ClientDocument extends StoredDocument {
   registrationTokenHash?: string;
   source: 'seed' | 'registration';
   createdAt: Date;
-  /** Client authentication is refused until then (too many failures; see server/oauth/clients/authenticate.ts). */
-  authLockedUntil?: Date;
+  /** When a client authentication last failed: throttling is checked only within its window (server/oauth/clients/authenticate.ts). */
+  authFailedAt?: Date;
 }
 
 /** A used private_key_jwt `jti`: `_id` is `${client_id}:${jti}`, kept until the assertion expires. */
@@ -81,7 +81,7 @@ export class Clients {
     }
   }
 
-  lockAuthentication(clientId: string, until: Date) {
-    return this.clients.update({ _id: clientId }, { authLockedUntil: until });
+  recordAuthenticationFailure(clientId: string, at: Date) {
+    return this.clients.update({ _id: clientId }, { authFailedAt: at });
   }
 }

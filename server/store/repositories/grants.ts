@@ -13,7 +13,7 @@ export class Grants {
   private constructor(private readonly grants: Collection<GrantDocument>) {}
 
   static async open(store: Store) {
-    return new Grants(await store.collection<GrantDocument>('grants', { indexed: ['accountId'] }));
+    return new Grants(await store.collection<GrantDocument>('grants', { indexed: ['accountId', 'clientId'] }));
   }
 
   static idFor(accountId: string, clientId: string) {
@@ -38,7 +38,7 @@ export class Grants {
     return this.grants.findOne({ _id: grantId });
   }
 
-  remove(filter: { _id: string } | { accountId: string }) {
+  remove(filter: { _id: string } | { accountId: string } | { clientId: string }) {
     return this.grants.delete(filter);
   }
 }

@@ -57,7 +57,7 @@ export class Tokens {
   ) {}
 
   static async open(store: Store) {
-    const lineage = ['codeId', 'familyId', 'grantId', 'accountId'];
+    const lineage = ['codeId', 'familyId', 'grantId', 'accountId', 'clientId'];
     return new Tokens(
       await store.collection<AuthorizationCodeDocument>('authorization_codes'),
       await store.collection<RefreshTokenDocument>('refresh_tokens', { indexed: lineage }),

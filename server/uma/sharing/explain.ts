@@ -1,6 +1,6 @@
 import type { Services } from '../../app.js';
 import type { DecisionRecord } from '../../policy/engine.js';
-import type { ClaimsInput, ClaimsOutput } from '../../policy/entrypoints.js';
+import { OWNER_REASON, type ClaimsInput, type ClaimsOutput } from '../../policy/entrypoints.js';
 import { askedFor, byId, partyLabel, reasonDescriber } from './sentences.js';
 import { isObject } from './validation.js';
 
@@ -8,7 +8,7 @@ import { isObject } from './validation.js';
 
 export interface ExplainedReason {
   id: string;
-  kind: 'rule' | 'approval';
+  kind: 'rule' | 'approval' | 'owner';
   /** The sentence of the rule (or approval) as it was when the decision was made. */
   description: string;
   /** Whether the owner's rule with this id is the same now, changed, or gone. */
@@ -79,6 +79,7 @@ export async function explainDecision(services: ExplainServices, id: string, own
     replayedOutcome: (replayed as ClaimsOutput).outcome,
     because: result.because.map((reason): ExplainedReason => {
       if (reason.startsWith('approval:')) return { id: reason, kind: 'approval', description: describe(reason), now: 'n/a' };
+      if (reason === OWNER_REASON) return { id: reason, kind: 'owner', description: describe(reason), now: 'n/a' };
       const then = input.rules.find((r) => r.id === reason);
       const nowRule = currentById.get(reason);
       return {

@@ -1,4 +1,4 @@
-import type { ClaimsInput } from '../../policy/entrypoints.js';
+import { OWNER_REASON, type ClaimsInput } from '../../policy/entrypoints.js';
 import type { ResourceDocument } from '../../store/repositories/resources.js';
 import type { SharingRule } from '../../store/repositories/sharing-rules.js';
 import type { RequestingParty } from '../../store/repositories/uma-requests.js';
@@ -61,10 +61,11 @@ export function describeRule(rule: SharingRule, resources: ResourceNames = new M
   return rule.effect === 'allow' ? `Allow ${who} to ${verb} ${what}${tail}.` : `Do not let ${who} ${verb} ${what}${tail}.`;
 }
 
-/** Sentences for the ids in `because`: a rule's sentence, or what a one-off approval is. */
+/** Sentences for the ids in `because`: a rule's sentence, what a one-off approval is, or the owner's own access. */
 export function reasonDescriber(rules: SharingRule[], names: ResourceNames, approvals: ClaimsInput['approvals'] = []) {
   const rulesById = new Map(rules.map((r) => [r.id, r]));
   return (id: string): string => {
+    if (id === OWNER_REASON) return 'It was you: you always have your own records.';
     if (id.startsWith('approval:')) {
       const approval = approvals.find((a) => a.id === id.slice('approval:'.length));
       return approval
