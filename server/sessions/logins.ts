@@ -1,4 +1,5 @@
 import { verifyPassword } from '../crypto/password.js';
+import type { DemoCredentialsFile } from '../demo-credentials.js';
 import type { Accounts } from '../store/repositories/accounts.js';
 import type { FailureCounter } from './failure-counter.js';
 
@@ -13,6 +14,7 @@ export class Logins {
     private readonly accounts: Accounts,
     private readonly perAccount: FailureCounter,
     private readonly perIp: FailureCounter,
+    private readonly demoCredentials: DemoCredentialsFile,
   ) {}
 
   async attempt(ip: string, email: string, password: string): Promise<LoginOutcome> {
@@ -27,6 +29,7 @@ export class Logins {
       return { ok: false, status: 401, message: 'Wrong email or password.' };
     }
     await this.perAccount.clear(email);
+    await this.demoCredentials.signedIn(found.email);
     return { ok: true, accountId: found._id };
   }
 }
