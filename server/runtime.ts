@@ -60,7 +60,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   const accounts = await Accounts.open(store);
   const clients = await Clients.open(store);
-  const seeded = (options.seedDemo ?? store.kind === 'embedded') ? await seedDemoData(store, { accounts, clients }, config.demoPassword) : undefined;
+  const resources = await Resources.open(store);
+  const seeded = (options.seedDemo ?? store.kind === 'embedded') ? await seedDemoData(store, { accounts, clients, resources }, config.demoPassword) : undefined;
   const demoCredentialsFile = DemoCredentialsFile.in(config.dataDir);
   if (seeded) await demoCredentialsFile.write(seeded);
   const demoText = await demoCredentialsFile.read();
@@ -99,7 +100,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     clients,
     grants: await Grants.open(store),
     tokens,
-    resources: await Resources.open(store),
+    resources,
     sharingRules: await SharingRules.open(store),
     uma: await UmaRequests.open(store),
     identities: await Identities.open(store),
