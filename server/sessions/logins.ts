@@ -3,7 +3,7 @@ import type { DemoCredentialsFile } from '../demo-credentials.js';
 import type { Accounts } from '../store/repositories/accounts.js';
 import type { FailureCounter } from './failure-counter.js';
 
-export type LoginOutcome = { ok: true; accountId: string } | { ok: false; status: 401 | 429; message: string };
+export type LoginOutcome = { ok: true; accountId: string } | { ok: false; status: 401 | 403 | 429; message: string };
 
 /**
  * Local email + password sign-in, throttled per account and per client IP: after a few failures
@@ -29,6 +29,8 @@ export class Logins {
       return { ok: false, status: 401, message: 'Wrong email or password.' };
     }
     await this.perAccount.clear(email);
+    // Said only to whoever knows the password: it does not reveal which emails have accounts.
+    if (found.disabled) return { ok: false, status: 403, message: 'This account is disabled. Ask the operator of this server to enable it.' };
     await this.demoCredentials.signedIn(found.email);
     return { ok: true, accountId: found._id };
   }
