@@ -129,12 +129,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   return { url, services, seeded, demoCredentials, close };
 }
 
-/** Binds the server; a port taken or forbidden is a StartupError saying how to fix it. */
+/** Binds the server; a port taken or a host not of this machine is a StartupError saying how to fix it. */
 function listen(server: http.Server, port: number, host: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') reject(new StartupError(`port ${port} on ${host} is already in use; stop the other server or set ASSENT_PORT`));
-      else if (err.code === 'EACCES') reject(new StartupError(`this user may not listen on port ${port} on ${host}; choose a port above 1023 with ASSENT_PORT`));
       else if (err.code === 'EADDRNOTAVAIL') reject(new StartupError(`${host} is not an address of this machine; set ASSENT_HOST to one of its addresses`));
       else reject(err);
     });

@@ -88,6 +88,11 @@ describe('starting the server from the command line', () => {
     expect(await stop(third.child, third.exited)).toBe(0);
   });
 
+  test('a host that is not an address of this machine fails with one plain sentence', async () => {
+    const failed = await failedStart({ ASSENT_PORT: '0', ASSENT_HOST: '192.0.2.1', ASSENT_DATA_DIR: dataDir });
+    expect(failed).toEqual({ code: 1, stderr: 'assent: 192.0.2.1 is not an address of this machine; set ASSENT_HOST to one of its addresses\n' });
+  });
+
   test('a second server on a data directory in use fails with one plain sentence', async () => {
     const first = launch({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });
     await first.listening;
