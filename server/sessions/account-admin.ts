@@ -9,7 +9,7 @@ export class AccountError extends Error {
   override readonly name = 'AccountError';
 }
 
-/** Same shape check as the login form's `type=email`: something@domain, no spaces. */
+/** A plausible email address: something@domain.tld, no spaces. */
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /**
@@ -71,7 +71,7 @@ export class AccountAdmin {
   }
 }
 
-export function refuseWeak(password: string) {
+function refuseWeak(password: string) {
   const problem = passwordProblem(password);
   if (problem) throw new AccountError(problem);
 }
