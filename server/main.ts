@@ -1,22 +1,24 @@
-import { ConfigError, loadConfig } from './config/config.js';
+import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { createLogger, errorFields } from './logger.js';
 import { startServer } from './runtime.js';
+import { StartupError } from './startup-error.js';
 import type { ReloadOutcome } from './policy/engine.js';
-import type { SeedCredentials } from './seeds.js';
 
-let config;
+let config: Config;
 try {
   config = loadConfig();
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`assent: invalid configuration: ${err.message}\n`);
+  process.stderr.write(`assent: invalid configuration: ${err.message}. Fix it in the environment or the ASSENT_CONFIG file and start again.\n`);
   process.exit(2);
 }
 
 const logger = createLogger(config.logLevel);
 try {
   const running = await startServer(config, { logger });
-  if (running.seeded) printCredentials(running.seeded);
+  if (running.demoCredentials) {
+    process.stdout.write(`${running.demoCredentials.text}  (kept in ${running.demoCredentials.file} until then)\n`);
+  }
   process.stdout.write(`Assent is listening on ${running.url} (issuer ${running.services.config.issuer})\n`);
 
   const { policy } = running.services;
@@ -40,13 +42,10 @@ try {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 } catch (err) {
-  logger.error('start-up failed', errorFields(err));
+  if (err instanceof StartupError) {
+    process.stderr.write(`assent: ${err.message}\n`);
+  } else {
+    logger.error('start-up failed', errorFields(err));
+  }
   process.exit(1);
-}
-
-function printCredentials(seeded: SeedCredentials) {
-  const lines = ['Demo data loaded. These credentials are shown only now:'];
-  for (const p of seeded.passwords) lines.push(`  patient ${p.email}  password: ${p.generated ? p.password : '(ASSENT_DEMO_PASSWORD)'}`);
-  for (const c of seeded.clientSecrets) lines.push(`  client  ${c.clientId}  secret: ${c.secret}`);
-  process.stdout.write(`${lines.join('\n')}\n`);
 }

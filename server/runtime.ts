@@ -7,6 +7,7 @@ import { resolveKeySecret } from './keys/key-secret.js';
 import { createLogger, type Logger } from './logger.js';
 import { PolicyEngine } from './policy/engine.js';
 import { seedDemoData, type SeedCredentials } from './seeds.js';
+import { DemoCredentialsFile } from './demo-credentials.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/port.js';
 import { Accounts } from './store/repositories/accounts.js';
@@ -27,12 +28,15 @@ import { Interactions } from './oauth/interactions.js';
 import { TokenService } from './oauth/token-service.js';
 import { Views } from './views/render.js';
 import { clientAuthenticator } from './oauth/clients/authenticate.js';
+import { StartupError } from './startup-error.js';
 
 export interface RunningServer {
   url: string;
   services: Services;
-  /** Credentials of demo data created by this start (shown once), if any. */
+  /** Credentials of demo data created by this start, if any. */
   seeded: SeedCredentials | undefined;
+  /** The demo credentials file while it exists (until the demo patient first signs in): its path and text. */
+  demoCredentials: { file: string; text: string } | undefined;
   /** Graceful stop: refuse new connections, let in-flight requests finish, close the store. */
   close(): Promise<void>;
 }
@@ -56,7 +60,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   const accounts = await Accounts.open(store);
   const clients = await Clients.open(store);
-  const seeded = (options.seedDemo ?? store.kind === 'embedded') ? await seedDemoData(store, { accounts, clients }, config.demoPassword) : undefined;
+  const resources = await Resources.open(store);
+  const seeded = (options.seedDemo ?? store.kind === 'embedded') ? await seedDemoData(store, { accounts, clients, resources }, config.demoPassword) : undefined;
+  const demoCredentialsFile = DemoCredentialsFile.in(config.dataDir);
+  if (seeded) await demoCredentialsFile.write(seeded);
+  const demoText = await demoCredentialsFile.read();
   const tokens = await Tokens.open(store);
   const decisions = await DecisionLog.open(store, policy);
   const loginWindow = { windowSeconds: 15 * 60, firstDelaySeconds: 5 };
@@ -64,15 +72,19 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     accounts,
     await FailureCounter.open(store, 'login_failures_account', { ...loginWindow, freeAttempts: 5 }),
     await FailureCounter.open(store, 'login_failures_ip', { ...loginWindow, freeAttempts: 20 }),
+    demoCredentialsFile,
   );
   const views = new Views();
 
   const server = http.createServer();
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host ?? '127.0.0.1', () => resolve());
-  });
+  try {
+    await listen(server, config.port, config.host ?? '127.0.0.1');
+  } catch (err) {
+    // The embedded store's lock and its last writes (the demo seed) must not die with the process.
+    if (!options.store) await store.close();
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host && config.host !== '0.0.0.0' ? config.host : 'localhost'}:${port}`;
   // With an ephemeral port the issuer can only be known now, so the app is built after listening.
@@ -88,7 +100,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     clients,
     grants: await Grants.open(store),
     tokens,
-    resources: await Resources.open(store),
+    resources,
     sharingRules: await SharingRules.open(store),
     uma: await UmaRequests.open(store),
     identities: await Identities.open(store),
@@ -113,5 +125,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       if (!options.store) await store.close();
       logger.info('stopped');
     })());
-  return { url, services, seeded, close };
+  const demoCredentials = demoText === undefined ? undefined : { file: demoCredentialsFile.file, text: demoText };
+  return { url, services, seeded, demoCredentials, close };
+}
+
+/** Binds the server; a port taken or a host not of this machine is a StartupError saying how to fix it. */
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new StartupError(`port ${port} on ${host} is already in use; stop the other server or set ASSENT_PORT`));
+      else if (err.code === 'EADDRNOTAVAIL') reject(new StartupError(`${host} is not an address of this machine; set ASSENT_HOST to one of its addresses`));
+      else reject(err);
+    });
+    server.listen(port, host, () => resolve());
+  });
 }

@@ -6,10 +6,14 @@ import { projectRoot } from './config/config.js';
 import { DuplicateKeyError, type Store, type StoredDocument } from './store/port.js';
 import type { Accounts } from './store/repositories/accounts.js';
 import type { ClientMetadata, Clients } from './store/repositories/clients.js';
+import type { Resources } from './store/repositories/resources.js';
+import { validResourceDescription, type ResourceDescription } from './uma/resource-registration.js';
 
 interface SeedFile {
   accounts: { email: string; name: string }[];
   clients: (ClientMetadata & { client_id: string })[];
+  /** UMA resources as their resource server would register them for their owner (a seeded account). */
+  resources: (ResourceDescription & { _id: string; owner: string; resource_server: string })[];
 }
 
 interface MarkerDocument extends StoredDocument {
@@ -29,7 +33,7 @@ export interface SeedCredentials {
  */
 export async function seedDemoData(
   store: Store,
-  repositories: { accounts: Accounts; clients: Clients },
+  repositories: { accounts: Accounts; clients: Clients; resources: Resources },
   demoPassword: string | undefined,
 ): Promise<SeedCredentials | undefined> {
   const meta = await store.collection<MarkerDocument>('meta');
@@ -56,6 +60,16 @@ export async function seedDemoData(
       }),
     );
     if (created && secret) credentials.clientSecrets.push({ clientId: client_id, secret });
+  }
+  const registeredAt = Date.now();
+  for (const [index, { _id, owner, resource_server, ...description }] of seeds.resources.entries()) {
+    const account = await repositories.accounts.byEmail(owner);
+    if (!account) throw new Error(`seeds/demo.json: resource ${_id} belongs to ${owner}, who is not a seeded account`);
+    // One millisecond apart, so lists sorted by registration time keep the file's order.
+    const now = new Date(registeredAt + index);
+    await ignoreDuplicate(() =>
+      repositories.resources.collection.insert({ _id, ownerId: account._id, resourceServerId: resource_server, ...validResourceDescription(description), createdAt: now, updatedAt: now }),
+    );
   }
   await ignoreDuplicate(() => meta.insert({ _id: 'demo-seed', seededAt: new Date() }));
   return credentials;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import ajvErrors from 'ajv-errors';
 import formats from 'ajv-formats';
 import { upstreamIssuer } from '../federation/issuers.js';
 
@@ -91,7 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const { key, env: name, kind } of ENVIRONMENT) {
     const text = env[name];
     if (text === undefined || text === '') continue;
-    fromEnv[key] = parseText(text, kind);
+    fromEnv[key] = parseText(text, kind, `${name} (${key})`);
   }
   const merged: Record<string, unknown> = { ...fromFile, ...fromEnv };
   const candidate = {
@@ -126,27 +127,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return { ...config, dataDir: path.resolve(config.dataDir) };
 }
 
-/** Environment text as the type the schema expects; text that does not fit stays text, so the schema names the problem. */
-function parseText(text: string, kind: 'string' | 'integer' | 'boolean' | 'json'): unknown {
-  if (kind === 'json') {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  }
+/** Environment text as the type the schema expects; other text that does not fit stays text, so the schema names the problem. */
+function parseText(text: string, kind: 'string' | 'integer' | 'boolean' | 'json', label: string): unknown {
+  if (kind === 'json') return parseJson(text, label);
   if (kind === 'integer' && /^-?\d+$/.test(text)) return Number(text);
   if (kind === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
   return text;
 }
 
-function readConfigFile(file: string): Record<string, unknown> {
-  let parsed: unknown;
+function parseJson(text: string, label: string): unknown {
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`ASSENT_CONFIG: cannot read ${file}: ${(err as Error).message}`);
+    throw new ConfigError(`${label}: not valid JSON (${(err as Error).message})`);
   }
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`ASSENT_CONFIG: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const parsed = parseJson(text, `ASSENT_CONFIG: ${file}`);
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError(`ASSENT_CONFIG: ${file} must hold a JSON object`);
   }
@@ -159,18 +163,31 @@ function validator() {
     const schema = JSON.parse(readFileSync(path.join(projectRoot, 'schemas/config.schema.json'), 'utf8'));
     const ajv = new Ajv2020({ allErrors: true, strict: true });
     formats.default(ajv);
+    // The schema's errorMessage says in words what a `pattern` expects, so no message shows a regex.
+    ajvErrors.default(ajv);
     compiled = ajv.compile(schema);
   }
   return compiled;
 }
 
+/** One line naming each offending key and what it must be: enums list their values, patterns their format in words. */
 function describe(errors: ErrorObject[]): string {
   return errors
+    // An `if`/`then` failure repeats, less precisely, the `required` error reported next to it.
+    .filter((e) => e.keyword !== 'if')
     .map((e) => {
       const where = e.instancePath.slice(1) || (e.params as { additionalProperty?: string }).additionalProperty || '';
       const env = ENVIRONMENT.find((x) => x.key === where.split('/')[0])?.env;
       const label = env ? `${env} (${where})` : where;
-      return `${label}: ${e.keyword === 'additionalProperties' && !e.instancePath ? 'unknown configuration key' : e.message}`;
+      return `${label}: ${problem(e)}`;
     })
     .join('; ');
+}
+
+function problem(e: ErrorObject): string {
+  if (e.keyword === 'additionalProperties' && !e.instancePath) return 'unknown configuration key';
+  if (e.keyword === 'enum') return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  // A pattern without an errorMessage in the schema: still never show the regex.
+  if (e.keyword === 'pattern') return 'is not in the expected format';
+  return e.message ?? 'is invalid';
 }

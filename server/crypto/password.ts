@@ -23,3 +23,16 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const key = await derive(password, Buffer.from(salt, 'base64'), { N: Number(N), r: Number(r), p: Number(p), maxmem: PARAMS.maxmem });
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
+
+export const PASSWORD_MIN_LENGTH = 12;
+/** Far above any passphrase; keeps a hash's work bounded. */
+export const PASSWORD_MAX_LENGTH = 256;
+
+/** Why a new password is refused, or undefined when it is acceptable (NIST SP 800-63B: length, not composition rules). */
+export function passwordProblem(password: string): string | undefined {
+  const length = [...password].length;
+  if (length < PASSWORD_MIN_LENGTH) return `the password must have at least ${PASSWORD_MIN_LENGTH} characters`;
+  if (length > PASSWORD_MAX_LENGTH) return `the password must have at most ${PASSWORD_MAX_LENGTH} characters`;
+  if (password.trim() !== password) return 'the password must not start or end with spaces';
+  return undefined;
+}

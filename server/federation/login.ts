@@ -177,7 +177,9 @@ async function continueTrip(services: Services, ctx: Context, provider: Upstream
     case 'account': {
       const identity = await services.identities.find(party.iss, party.sub);
       // An identity still linked to an account that was deleted since counts as unlinked.
-      if (!identity || !(await services.accounts.byId(identity.accountId))) {
+      const account = identity && (await services.accounts.byId(identity.accountId));
+      if (account?.disabled) return message(403, 'This account is disabled', 'The account linked to this identity is disabled. Ask the operator of this server to enable it.');
+      if (!identity || !account) {
         services.logger.info('federation: login with an unlinked identity', { provider: provider.id });
         return message(
           403,

@@ -1,15 +1,18 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from '../app.js';
+import { hashPassword, PASSWORD_MIN_LENGTH, passwordProblem } from '../crypto/password.js';
 import { generateSecret } from '../crypto/secrets.js';
 import { identitiesOf, upstreamChoices } from '../federation/choices.js';
 import { normalizeEmail } from '../store/repositories/accounts.js';
 import { Grants } from '../store/repositories/grants.js';
+import type { SessionDocument } from '../sessions/sessions.js';
 import { checkCsrf, formOf, renderPage } from './pages.js';
 import { readParams, requireParam } from './params.js';
 
 const LOGIN_CSRF_COOKIE = 'assent_login_csrf';
 const REAUTHENTICATE_TO_LINK = 'To link another identity, sign in again first.';
+const PASSWORD_CHANGED = 'Your password was changed. Every other session of this account was signed out.';
 
 /** The patient's own pages: sign in, connected apps with revoke, and "revoke everything". */
 export function accountRoutes(router: Router, services: Services): void {
@@ -33,9 +36,7 @@ export function accountRoutes(router: Router, services: Services): void {
     ctx.redirect('/account');
   });
 
-  router.get('/account', async (ctx) => {
-    const session = await services.sessions.current(ctx);
-    if (!session) return ctx.redirect('/login');
+  const showAccount = async (ctx: Context, session: SessionDocument, notices: { done?: string; error?: string } = {}, status = 200) => {
     const account = await services.accounts.byId(session.accountId);
     const grants = await services.grants.forAccount(session.accountId);
     const apps = await Promise.all(
@@ -44,7 +45,45 @@ export function accountRoutes(router: Router, services: Services): void {
         return { clientId: g.clientId, name: client?.metadata.client_name ?? g.clientId, scopes: g.scopes.join(', '), since: g.createdAt.toISOString().slice(0, 10) };
       }),
     );
-    renderPage(ctx, views, 'account', 'Your account', { email: account?.email, apps, csrf: session.csrf, ...(await identitiesOf(services, session.accountId)) });
+    renderPage(ctx, views, 'account', 'Your account', {
+      email: account?.email,
+      hasPassword: Boolean(account?.passwordHash),
+      passwordMinLength: PASSWORD_MIN_LENGTH,
+      apps,
+      csrf: session.csrf,
+      ...notices,
+      ...(await identitiesOf(services, session.accountId)),
+    }, status);
+  };
+
+  router.get('/account', async (ctx) => {
+    const session = await services.sessions.current(ctx);
+    if (!session) return ctx.redirect('/login');
+    await showAccount(ctx, session, ctx.query.done === 'password-changed' ? { done: PASSWORD_CHANGED } : {});
+  });
+
+  /**
+   * The signed-in patient changes their password: the current one is checked like a sign-in
+   * (same throttle), and every other session of the account ends; this one stays.
+   */
+  router.post('/account/password', async (ctx) => {
+    const session = await services.sessions.current(ctx);
+    if (!session) return ctx.redirect('/login');
+    const form = formOf(ctx);
+    checkCsrf(form.csrf, session.csrf);
+    const params = readParams(form, ['current_password', 'new_password', 'confirm_password'] as const);
+    const account = await services.accounts.byId(session.accountId);
+    if (!account?.passwordHash) return showAccount(ctx, session, { error: 'This account has no password to change.' }, 400);
+    const proof = await services.logins.attempt(ctx.ip, account.email, params.current_password ?? '');
+    if (!proof.ok) return showAccount(ctx, session, { error: proof.status === 401 ? 'Your current password is not right.' : proof.message }, proof.status);
+    const next = params.new_password ?? '';
+    if (next !== params.confirm_password) return showAccount(ctx, session, { error: 'The new password and its confirmation differ.' }, 400);
+    const problem = passwordProblem(next);
+    if (problem) return showAccount(ctx, session, { error: `${problem[0]!.toUpperCase()}${problem.slice(1)}.` }, 400);
+    await services.accounts.change(account._id, { passwordHash: await hashPassword(next) });
+    await services.sessions.endOthers(session);
+    ctx.status = 303;
+    ctx.redirect('/account?done=password-changed');
   });
 
   /** Runs a POSTed account action for the signed-in user, CSRF-checked, then shows the account page again. */

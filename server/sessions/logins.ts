@@ -1,8 +1,9 @@
 import { verifyPassword } from '../crypto/password.js';
+import type { DemoCredentialsFile } from '../demo-credentials.js';
 import type { Accounts } from '../store/repositories/accounts.js';
 import type { FailureCounter } from './failure-counter.js';
 
-export type LoginOutcome = { ok: true; accountId: string } | { ok: false; status: 401 | 429; message: string };
+export type LoginOutcome = { ok: true; accountId: string } | { ok: false; status: 401 | 403 | 429; message: string };
 
 /**
  * Local email + password sign-in, throttled per account and per client IP: after a few failures
@@ -13,6 +14,7 @@ export class Logins {
     private readonly accounts: Accounts,
     private readonly perAccount: FailureCounter,
     private readonly perIp: FailureCounter,
+    private readonly demoCredentials: DemoCredentialsFile,
   ) {}
 
   async attempt(ip: string, email: string, password: string): Promise<LoginOutcome> {
@@ -27,6 +29,9 @@ export class Logins {
       return { ok: false, status: 401, message: 'Wrong email or password.' };
     }
     await this.perAccount.clear(email);
+    // Said only to whoever knows the password: it does not reveal which emails have accounts.
+    if (found.disabled) return { ok: false, status: 403, message: 'This account is disabled. Ask the operator of this server to enable it.' };
+    await this.demoCredentials.signedIn(found.email);
     return { ok: true, accountId: found._id };
   }
 }

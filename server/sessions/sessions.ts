@@ -52,4 +52,9 @@ export class Sessions {
   endAllFor(accountId: string) {
     return this.sessions.delete({ accountId });
   }
+
+  /** Ends every session of the account but this one (after a password change in it). */
+  endOthers(session: SessionDocument) {
+    return this.sessions.delete({ accountId: session.accountId, _id: { $ne: session._id } });
+  }
 }

@@ -1,5 +1,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { StartupError } from '../startup-error.js';
 
 /**
  * The embedded store's files belong to one process at a time: a second process appending to the
@@ -17,7 +18,7 @@ export async function lockDirectory(dir: string): Promise<() => Promise<void>> {
     }
     const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
     if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
-      throw new Error(`the data directory ${path.dirname(dir)} is in use by process ${owner}; stop it first (or use MongoDB to run several processes)`);
+      throw new StartupError(`the data directory ${path.dirname(dir)} is in use by process ${owner}; stop it first (or use MongoDB to run several processes)`);
     }
     await rm(file, { force: true });
   }

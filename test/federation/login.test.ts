@@ -214,6 +214,21 @@ describe.each(storeBackends)('federated login on the $name store', (backend) => 
     expect(stranger.cookie('assent_session')).toBeUndefined();
   });
 
+  test('a linked identity of a disabled account does not sign in', async () => {
+    // Linked to the demo patient above.
+    const aliceId = await accountId(server.services);
+    await server.services.accounts.change(aliceId, { disabled: true });
+    try {
+      const user = new BrowserlessUser(server.url);
+      const refused = await user.get(await upstream.signIn(await toUpstream(user, upstreamLink(await user.get('/login'))), 'alice-upstream'));
+      expect(refused.status).toBe(403);
+      expect(textOf(refused.html)).toContain('The account linked to this identity is disabled.');
+      expect(user.cookie('assent_session')).toBeUndefined();
+    } finally {
+      await server.services.accounts.change(aliceId, { disabled: false });
+    }
+  });
+
   test('prompt=login reaches the provider as prompt=login and max_age=0; an old upstream sign-in is refused; auth_time is the provider\'s', async () => {
     // alice-upstream was linked to the demo patient above.
     const verifier = pkce();

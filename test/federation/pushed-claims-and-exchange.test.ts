@@ -313,6 +313,17 @@ describe.each(storeBackends)('federation: pushed upstream claims and token excha
       expect(await userinfo.json()).toMatchObject({ sub: ownerId, email: 'alice@example.org' });
     });
 
+    test('an identity linked to a disabled account is refused as the subject', async () => {
+      await server.services.identities.link({ accountId: ownerId, providerId: 'idp', issuer: upstream.issuer(), subject: 'alice-3', email: 'alice@upstream.example' });
+      await server.services.accounts.change(ownerId, { disabled: true });
+      try {
+        const response = await exchange(await upstream.idToken({ sub: 'alice-3' }), { scope: 'openid email' });
+        expect(response).toMatchObject({ status: 400, body: { error: 'invalid_request', error_description: expect.stringContaining('no longer exists or is disabled') } });
+      } finally {
+        await server.services.accounts.change(ownerId, { disabled: false });
+      }
+    });
+
     test('an unlinked identity gets only scopes that need no account; asking only for user scopes is invalid_scope', async () => {
       const idToken = await upstream.idToken({ sub: 'stranger', email: 'stranger@upstream.example', email_verified: true });
       const partial = await exchange(idToken, { scope: 'openid email uma_authorization' });

@@ -136,6 +136,12 @@ export class BrowserlessUser {
     return result.callback;
   }
 
+  /** Signs in on the account login page (/login); the answer to the form post (303 to /account on success). */
+  async signIn(email: string, password: string): Promise<Page> {
+    const form = formOf(await this.get('/login'), /^\/login$/);
+    return this.post(form.action, [...hiddenFields(form), ['email', email], ['password', password]]);
+  }
+
   /** The value of a cookie this user agent holds (any path). */
   cookie(name: string): string | undefined {
     this.expire();

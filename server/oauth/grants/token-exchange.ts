@@ -78,8 +78,8 @@ export const tokenExchangeGrant: GrantHandler = async (services, client, body) =
   await services.decisions.record(record);
   if (result.denied.some((d) => d.reason === 'untrusted_issuer')) throw badSubjectToken(`ID tokens of ${provider.displayName} are not accepted for token exchange`);
   if (result.granted.length === 0) throw invalidScope(`none of the requested scopes can be granted: ${result.denied.map((d) => `${d.scope} (${d.reason})`).join(', ')}`);
-  // A linked account whose holder was deleted meanwhile cannot be the subject.
-  if (linked && !(await services.accounts.byId(linked.accountId))) throw badSubjectToken('the account linked to this identity no longer exists');
+  // A linked account deleted or disabled meanwhile cannot be the subject.
+  if (linked && !(await services.accounts.usable(linked.accountId))) throw badSubjectToken('the account linked to this identity no longer exists or is disabled');
   const access = await services.tokenService.issueAccessToken({
     clientId: client._id,
     subject: linked ? linked.accountId : client._id,

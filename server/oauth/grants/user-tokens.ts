@@ -25,7 +25,7 @@ export interface UserTokenRequest {
  */
 export async function issueUserTokens(services: Services, request: UserTokenRequest): Promise<TokenResponse> {
   const { client, accountId, grantId, scopes, authTime } = request;
-  const account = await services.accounts.byId(accountId);
+  const account = await services.accounts.usable(accountId);
   if (!account || !(await services.grants.byId(grantId))) throw invalidGrant('the grant behind this request was revoked');
   const refreshScopes = request.refreshScopes ?? scopes;
   const refreshable = refreshScopes.includes('offline_access') && client.metadata.grant_types.includes('refresh_token');

@@ -9,6 +9,8 @@ export interface AccountDocument extends StoredDocument {
   name: string;
   passwordHash?: string;
   createdAt: Date;
+  /** Set by the operator (npm run accounts -- disable): no sign-in, no new tokens. */
+  disabled?: boolean;
 }
 
 export class Accounts {
@@ -31,6 +33,22 @@ export class Accounts {
 
   byEmail(email: string) {
     return this.accounts.findOne({ email: normalizeEmail(email) });
+  }
+
+  /** The account unless it is gone or disabled: what a sign-in or a token may be for. */
+  async usable(sub: string) {
+    const account = await this.byId(sub);
+    return account && !account.disabled ? account : null;
+  }
+
+  /** Every account, oldest first. */
+  all() {
+    return this.accounts.find({}, { sort: { createdAt: 1 } });
+  }
+
+  /** Sets fields of one account; false when there is none with this id. */
+  async change(sub: string, fields: Partial<Pick<AccountDocument, 'passwordHash' | 'disabled' | 'name'>>): Promise<boolean> {
+    return (await this.accounts.update({ _id: sub }, fields)) === 1;
   }
 }
 
