@@ -58,7 +58,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const clients = await Clients.open(store);
   const seeded = (options.seedDemo ?? store.kind === 'embedded') ? await seedDemoData(store, { accounts, clients }, config.demoPassword) : undefined;
   const tokens = await Tokens.open(store);
-  const decisions = await DecisionLog.open(store, policy);
+  const decisions = await DecisionLog.open(store, policy, config);
   const loginWindow = { windowSeconds: 15 * 60, firstDelaySeconds: 5 };
   const logins = new Logins(
     accounts,
@@ -110,6 +110,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await drained;
+      await decisions.close();
       if (!options.store) await store.close();
       logger.info('stopped');
     })());
