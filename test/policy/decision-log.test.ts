@@ -121,9 +121,11 @@ describe.each(storeBackends)('DecisionLog on the $name store', ({ open }) => {
   it('says when the replay differs from the recorded result', async () => {
     const { record } = engine.decide('consent', input);
     await log.record(record);
+    await log.close();
     await forgeDecisionResult(where(), record.id, { ...record.result, granted: [] });
+    const reopened = await openLog();
 
-    await expect(log.replay(record.id)).resolves.toMatchObject({ replayed: record.result, matches: false });
+    await expect(reopened.replay(record.id)).resolves.toMatchObject({ replayed: record.result, matches: false });
   });
 
   it('refuses a stored bundle whose bytes do not match its digest', async () => {

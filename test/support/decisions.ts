@@ -1,4 +1,4 @@
-import { open, readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { lineOf, recordOfLine } from '../../server/policy/decisions/record-line.js';
 import { listSegments, segmentPath } from '../../server/policy/decisions/segments.js';
@@ -33,8 +33,8 @@ export async function storedDecisions({ store, dataDir }: Where, entrypoint?: st
 
 /**
  * Overwrites the stored result of a decision, as someone editing the files or the database
- * would. In a segment the forged line takes the original's place and length (JSON allows the
- * padding spaces), so the index still points at it; it has to be no longer than the original.
+ * would. On the embedded store the log must be closed: the segment is rewritten and the index
+ * removed, so the next open rebuilds it from the forged segment.
  */
 export async function forgeDecisionResult({ store, dataDir }: Where, id: string, result: unknown): Promise<void> {
   if (store.kind !== 'embedded') {
@@ -44,20 +44,13 @@ export async function forgeDecisionResult({ store, dataDir }: Where, id: string,
   const dir = path.join(dataDir, 'decisions');
   for (const seq of await listSegments(dir)) {
     const file = segmentPath(dir, seq);
-    const text = await readFile(file);
-    let offset = 0;
-    for (const line of text.toString('utf8').split('\n')) {
-      const length = Buffer.byteLength(line) + 1;
-      if (line && recordOfLine(line).id === id) {
-        const forged = lineOf({ ...recordOfLine(line), result: result as DecisionRecord['result'] }).trimEnd();
-        if (Buffer.byteLength(forged) > length - 1) throw new Error('the forged line is longer than the original');
-        const handle = await open(file, 'r+');
-        await handle.write(`${forged.padEnd(length - 1 - Buffer.byteLength(forged) + forged.length, ' ')}\n`, offset);
-        await handle.close();
-        return;
-      }
-      offset += length;
-    }
+    const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+    const at = lines.findIndex((line) => recordOfLine(line).id === id);
+    if (at === -1) continue;
+    lines[at] = lineOf({ ...recordOfLine(lines[at]!), result: result as DecisionRecord['result'] }).trimEnd();
+    await writeFile(file, `${lines.join('\n')}\n`);
+    for (const name of ['index.sqlite', 'index.sqlite-wal', 'index.sqlite-shm']) await rm(path.join(dir, name), { force: true });
+    return;
   }
   throw new Error(`no stored decision ${id}`);
 }

@@ -51,6 +51,10 @@ interface Fixture {
   resources: Resources;
 }
 
+function openDecisions(store: Store, engine: PolicyEngine, dataDir: string) {
+  return DecisionLog.open(store, engine, { dataDir, decisionRetentionDays: 400, decisionSegmentBytes: 1 << 20 });
+}
+
 /** The log of the embedded store lives beside it in `dataDir`, which the MongoDB store does not use. */
 async function fixture(store: Store, dataDir: string): Promise<Fixture> {
   const engine = await PolicyEngine.open();
@@ -59,8 +63,7 @@ async function fixture(store: Store, dataDir: string): Promise<Fixture> {
   await resources.collection.insert({ _id: 'res-med', ownerId: OWNER, resourceServerId: 'rs', name: 'Medication list', type: 'medication', resource_scopes: ['read', 'write'], createdAt: now, updatedAt: now });
   const sharingRules = await SharingRules.open(store);
   await sharingRules.add(OWNER, DR_RULE);
-  const decisions = await DecisionLog.open(store, engine, { dataDir, decisionRetentionDays: 400, decisionSegmentBytes: 1 << 20 });
-  return { store, dataDir, engine, decisions, sharingRules, resources };
+  return { store, dataDir, engine, decisions: await openDecisions(store, engine, dataDir), sharingRules, resources };
 }
 
 /** Decides and records a claims decision, as the uma-ticket grant does. */
@@ -142,7 +145,9 @@ describe.each(storeBackends)('explaining decisions on the $name store', ({ open 
 
   it('says when the replay no longer matches the record', async () => {
     const { record, result } = await recorded(f, claimsInput(await f.sharingRules.ofOwner(OWNER)));
+    await f.decisions.close();
     await forgeDecisionResult(f, record.id, { ...result, outcome: 'request_denied', because: [] });
+    f.decisions = await openDecisions(f.store, f.engine, f.dataDir);
     const explanation = await explainDecision(f, record.id);
     expect(explanation).toMatchObject({ outcome: 'request_denied', replayedOutcome: 'grant', matches: false });
     expect(formatExplanation(explanation!)).toMatch(/^matches +NO/m);
@@ -205,9 +210,9 @@ describe.each(locatedBackends)('npm run explain on the $name store', (backend) =
     granted = (await recorded(f, claimsInput(await f.sharingRules.ofOwner(OWNER)))).record.id;
     const second = await recorded(f, claimsInput(await f.sharingRules.ofOwner(OWNER)));
     tampered = second.record.id;
-    await forgeDecisionResult(f, tampered, { ...second.result, outcome: 'request_submitted', permissions: [], because: [] });
     // The script opens the store itself (the embedded one belongs to one process at a time).
     await f.decisions.close();
+    await forgeDecisionResult(f, tampered, { ...second.result, outcome: 'request_submitted', permissions: [], because: [] });
     await opened.store.close();
   });
   afterAll(() => dispose());

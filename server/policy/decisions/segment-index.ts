@@ -25,6 +25,8 @@ export interface SegmentState {
 }
 
 const SCHEMA_VERSION = 1;
+/** What an index that is not one (damaged, or of another version) fails with; anything else (permissions, disk) is not fixed by starting afresh. */
+const UNREADABLE = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_SCHEMA']);
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS segments (
@@ -84,7 +86,7 @@ export class SegmentIndex {
     try {
       return SegmentIndex.openFile(file);
     } catch (err) {
-      if (!(err instanceof Database.SqliteError)) throw err;
+      if (!UNREADABLE.has((err as { code?: unknown }).code as string)) throw err;
       for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
       return SegmentIndex.openFile(file);
     }
