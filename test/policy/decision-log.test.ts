@@ -7,28 +7,16 @@ import { recordOfLine } from '../../server/policy/decisions/record-line.js';
 import { DAY_MS } from '../../server/policy/decisions/sink.js';
 import { loadBundle } from '../../server/policy/bundle.js';
 import { PolicyEngine, type DecisionRecord } from '../../server/policy/engine.js';
-import { readEntrypointPaths, type ClaimsInput } from '../../server/policy/entrypoints.js';
+import { readEntrypointPaths } from '../../server/policy/entrypoints.js';
 import { BUNDLE_FILE } from '../../server/policy/paths.js';
 import type { Store, StoredDocument } from '../../server/store/port.js';
 import { forgeDecisionResult, storedDecisions } from '../support/decisions.js';
 import { disposeStore, storeBackends } from '../support/stores.js';
+import { claimsInput } from './decision-inputs.js';
 import { consentCases } from './fixtures.js';
 import { wasmVariant } from './wasm-variant.js';
 
 const input = consentCases[1]!.input;
-
-function claimsInput(owner: string): ClaimsInput {
-  return {
-    now: new Date().toISOString(),
-    owner: { sub: owner },
-    client: { client_id: 'demo-app' },
-    requesting_party: { iss: 'https://idp.example', sub: 'dr-1', email: 'dr@clinic.org', email_verified: true },
-    ticket: { resources: [{ resource_id: 'res-1', type: 'medication', resource_scopes: ['read'] }] },
-    rules: [],
-    approvals: [],
-    refused_before: false,
-  };
-}
 
 /** A record as if decided `daysAgo` days before `now`. */
 function aged(record: DecisionRecord, now: Date, daysAgo: number): DecisionRecord {
