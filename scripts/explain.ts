@@ -51,11 +51,11 @@ export async function main(args: string[], env: NodeJS.ProcessEnv = process.env,
     const store = await openStore(config);
     try {
       // No engine: every bundle comes from the store, where it was kept when the decision was recorded.
-      const decisions = await DecisionLog.open(store, { bundle: () => undefined });
+      const decisions = await DecisionLog.open(store, { bundle: () => undefined }, config);
       const explanation = await explainDecision(
         { decisions, sharingRules: await SharingRules.open(store), resources: await Resources.open(store) },
         id,
-      );
+      ).finally(() => decisions.close());
       if (!explanation) {
         err(`no decision with id ${id}`);
         return 1;

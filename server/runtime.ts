@@ -66,7 +66,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (seeded) await demoCredentialsFile.write(seeded);
   const demoText = await demoCredentialsFile.read();
   const tokens = await Tokens.open(store);
-  const decisions = await DecisionLog.open(store, policy);
+  const decisions = await DecisionLog.open(store, policy, config);
   const loginWindow = { windowSeconds: 15 * 60, firstDelaySeconds: 5 };
   const logins = new Logins(
     accounts,
@@ -122,6 +122,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await drained;
+      await decisions.close();
       if (!options.store) await store.close();
       logger.info('stopped');
     })());

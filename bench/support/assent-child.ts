@@ -1,7 +1,9 @@
 /**
- * Assent on the embedded store in a temporary data directory, for bench/token.ts. Registers its
- * own confidential client: the demo resource server's registered scope has only user scopes and
- * uma_protection, which the `consent` policy denies without a user.
+ * Assent on the embedded store in a temporary data directory, for bench/token.ts and
+ * bench/memory.ts. Registers its own confidential client: the demo resource server's registered
+ * scope has only user scopes and uma_protection, which the `consent` policy denies without a user.
+ * BENCH_DATA_DIR: use (and keep) this data directory instead; BENCH_DEMO_PASSWORD: the demo
+ * patient's password.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,14 +14,23 @@ import { serveParent, tell } from './protocol.js';
 
 const SCOPE = 'uma_authorization';
 
-const dataDir = await mkdtemp(path.join(os.tmpdir(), 'assent-bench-'));
+const kept = process.env.BENCH_DATA_DIR;
+const dataDir = kept ?? (await mkdtemp(path.join(os.tmpdir(), 'assent-bench-')));
+const removeDataDir = () => (kept ? Promise.resolve() : rm(dataDir, { recursive: true, force: true }));
 try {
-  const running = await startServer(
-    loadConfig({ ASSENT_DATA_DIR: dataDir, ASSENT_LOG_LEVEL: 'silent', ASSENT_PORT: '0', ASSENT_HOST: '127.0.0.1' }),
-  );
+  const config = loadConfig({
+    ASSENT_DATA_DIR: dataDir,
+    ASSENT_LOG_LEVEL: 'silent',
+    ASSENT_PORT: '0',
+    ASSENT_HOST: '127.0.0.1',
+    ...(process.env.BENCH_DEMO_PASSWORD ? { ASSENT_DEMO_PASSWORD: process.env.BENCH_DEMO_PASSWORD } : {}),
+  });
+  const started = performance.now();
+  const running = await startServer(config);
+  const startMs = performance.now() - started;
   serveParent(async () => {
     await running.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await removeDataDir();
   });
   const registered = await fetch(`${running.url}/register`, {
     method: 'POST',
@@ -47,9 +58,10 @@ try {
     clientSecret: client.client_secret,
     tokenForm: form,
     introspectedTokenForm: form,
+    startMs,
   });
 } catch (err) {
   tell({ type: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-  await rm(dataDir, { recursive: true, force: true });
+  await removeDataDir();
   process.exit(1);
 }

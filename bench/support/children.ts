@@ -1,6 +1,6 @@
 /** Starting and stopping the benchmark server children (one Node process per server). */
 import { fork, type ChildProcess } from 'node:child_process';
-import type { ChildMessage, CpuQuery, CpuReport, ServerReady, StopMessage } from './protocol.js';
+import type { ChildMessage, CpuQuery, CpuReport, MemoryQuery, MemoryReport, ServerReady, StopMessage } from './protocol.js';
 
 export interface RunningChild {
   ready: ServerReady;
@@ -8,6 +8,8 @@ export interface RunningChild {
   stderr(): string;
   /** CPU time (user + system, µs) the child has used so far. */
   cpuMicros(): Promise<number>;
+  /** The child's resident set and V8 heap in use now (bytes). */
+  memory(): Promise<{ rss: number; heapUsed: number }>;
   stop(): Promise<void>;
 }
 
@@ -15,10 +17,10 @@ export interface RunningChild {
  * Forks `entry` under tsx with an IPC channel and waits for its ready message. With
  * BENCH_CPU_PROF=<dir> the child runs with --cpu-prof and writes its profile there on stop.
  */
-export async function startChild(entry: string): Promise<RunningChild> {
+export async function startChild(entry: string, env: Record<string, string> = {}): Promise<RunningChild> {
   const profileDir = process.env.BENCH_CPU_PROF;
   const execArgv = ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
-  const child: ChildProcess = fork(entry, [], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const child: ChildProcess = fork(entry, [], { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   const errText: Buffer[] = [];
   child.stderr?.on('data', (c: Buffer) => errText.push(c));
   const stderr = () => Buffer.concat(errText).toString('utf8');
@@ -49,6 +51,18 @@ export async function startChild(entry: string): Promise<RunningChild> {
         };
         child.on('message', onMessage);
         if (!child.send({ type: 'cpu' } satisfies CpuQuery)) reject(new Error(`${entry}: cannot ask for CPU time`));
+      });
+    },
+    memory() {
+      return new Promise<{ rss: number; heapUsed: number }>((resolve, reject) => {
+        const onMessage = (m: ChildMessage) => {
+          if (m.type !== 'memory') return;
+          child.off('message', onMessage);
+          const { rss, heapUsed } = m satisfies MemoryReport;
+          resolve({ rss, heapUsed });
+        };
+        child.on('message', onMessage);
+        if (!child.send({ type: 'memory' } satisfies MemoryQuery)) reject(new Error(`${entry}: cannot ask for memory use`));
       });
     },
     async stop() {

@@ -16,6 +16,8 @@ export interface ServerReady {
   tokenForm: string;
   /** Form body of the request for the tokens that are introspected (may differ, see oidc-provider). */
   introspectedTokenForm: string;
+  /** How long the server took to start (ms), when the child measured it. */
+  startMs?: number;
 }
 
 export interface ServerFailed {
@@ -30,7 +32,14 @@ export interface CpuReport {
   system: number;
 }
 
-export type ChildMessage = ServerReady | ServerFailed | CpuReport;
+/** The child's process.memoryUsage() (bytes), in answer to a MemoryQuery. */
+export interface MemoryReport {
+  type: 'memory';
+  rss: number;
+  heapUsed: number;
+}
+
+export type ChildMessage = ServerReady | ServerFailed | CpuReport | MemoryReport;
 
 /** Parent → child: close and exit normally (so --cpu-prof writes its profile). */
 export interface StopMessage {
@@ -42,7 +51,12 @@ export interface CpuQuery {
   type: 'cpu';
 }
 
-export type ParentMessage = StopMessage | CpuQuery;
+/** Parent → child: report the memory used now. */
+export interface MemoryQuery {
+  type: 'memory';
+}
+
+export type ParentMessage = StopMessage | CpuQuery | MemoryQuery;
 
 /** Sends the message to the parent, or fails loudly when run without one. */
 export function tell(message: ChildMessage): void {
@@ -50,7 +64,7 @@ export function tell(message: ChildMessage): void {
   process.send(message);
 }
 
-/** Answers CPU queries; runs `close` and exits when the parent says stop or goes away. */
+/** Answers CPU and memory queries; runs `close` and exits when the parent says stop or goes away. */
 export function serveParent(close: () => Promise<void>): void {
   let stopping = false;
   const stop = () => {
@@ -67,6 +81,10 @@ export function serveParent(close: () => Promise<void>): void {
   process.on('message', (m: ParentMessage) => {
     if (m.type === 'stop') stop();
     else if (m.type === 'cpu') tell({ type: 'cpu', ...process.cpuUsage() });
+    else if (m.type === 'memory') {
+      const { rss, heapUsed } = process.memoryUsage();
+      tell({ type: 'memory', rss, heapUsed });
+    }
   });
   process.on('disconnect', stop);
 }

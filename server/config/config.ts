@@ -24,6 +24,10 @@ export interface Config {
   idTokenTtl: number;
   refreshTokenTtl: number;
   keyCacheSeconds: number;
+  /** Decision records are kept this long, then archived (embedded) or deleted (MongoDB). */
+  decisionRetentionDays: number;
+  /** Embedded store: size (bytes) at which the decision log begins its next segment. */
+  decisionSegmentBytes: number;
   registrationAccessPolicy: 'open' | 'token';
   initialAccessToken?: string;
   allowInsecureRedirects?: boolean;
@@ -69,6 +73,8 @@ const ENVIRONMENT: { key: keyof Config; env: string; kind: 'string' | 'integer' 
   { key: 'idTokenTtl', env: 'ASSENT_ID_TOKEN_TTL', kind: 'integer' },
   { key: 'refreshTokenTtl', env: 'ASSENT_REFRESH_TOKEN_TTL', kind: 'integer' },
   { key: 'keyCacheSeconds', env: 'ASSENT_KEY_CACHE_SECONDS', kind: 'integer' },
+  { key: 'decisionRetentionDays', env: 'ASSENT_DECISION_RETENTION_DAYS', kind: 'integer' },
+  { key: 'decisionSegmentBytes', env: 'ASSENT_DECISION_SEGMENT_BYTES', kind: 'integer' },
   { key: 'registrationAccessPolicy', env: 'ASSENT_REGISTRATION', kind: 'string' },
   { key: 'initialAccessToken', env: 'ASSENT_INITIAL_ACCESS_TOKEN', kind: 'string' },
   { key: 'allowInsecureRedirects', env: 'ASSENT_ALLOW_INSECURE_REDIRECTS', kind: 'boolean' },
@@ -105,6 +111,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idTokenTtl: 3600,
     refreshTokenTtl: 30 * 86400,
     keyCacheSeconds: 60,
+    decisionRetentionDays: 400,
+    decisionSegmentBytes: 64 * 1024 * 1024,
     registrationAccessPolicy: 'open',
     ...merged,
   };

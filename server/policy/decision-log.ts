@@ -1,34 +1,13 @@
+import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import type { Config } from '../config/config.js';
 import { DuplicateKeyError, type Collection, type Store, type StoredDocument } from '../store/port.js';
 import { loadBundle, PolicyError, type PolicyBundle } from './bundle.js';
+import { CollectionSink } from './decisions/collection-sink.js';
+import { FileSink } from './decisions/file-sink.js';
+import type { DecisionSink } from './decisions/sink.js';
 import type { DecisionRecord } from './engine.js';
 import type { EntrypointName, EntrypointOutput, EntrypointPaths } from './entrypoints.js';
-
-/**
- * Input and result are kept as JSON text: replay needs them exactly as evaluated, and policy
- * inputs may hold keys neither store accepts (`.` or a leading `$`).
- */
-interface DecisionDocument extends StoredDocument {
-  entrypoint: EntrypointName;
-  bundleDigest: string;
-  decidedAt: Date;
-  input: string;
-  result: string;
-  /** `input.owner.sub` when the input has one (claims): lets an owner list the decisions about them. */
-  ownerId?: string;
-}
-
-function recordOf(doc: DecisionDocument): DecisionRecord {
-  return {
-    id: doc._id,
-    entrypoint: doc.entrypoint,
-    bundleDigest: doc.bundleDigest,
-    input: JSON.parse(doc.input) as DecisionRecord['input'],
-    inputJson: doc.input,
-    result: JSON.parse(doc.result) as DecisionRecord['result'],
-    decidedAt: doc.decidedAt,
-  };
-}
 
 /** A bundle's wasm (base64), stored once per digest. */
 interface BundleDocument extends StoredDocument {
@@ -49,24 +28,37 @@ export interface DecisionReplay {
   matches: boolean;
 }
 
-/** Persists decision records and the bundles that made them, and replays recorded decisions. */
+/** On the embedded store the log lives in `<dataDir>/decisions`. */
+export type DecisionLogOptions = Pick<Config, 'dataDir' | 'decisionRetentionDays' | 'decisionSegmentBytes'>;
+
+/** What a maintenance scheduler runs (server/maintenance.ts's MaintenanceTask). */
+export interface RetentionTask {
+  name: string;
+  run(now: Date): Promise<number>;
+}
+
+/**
+ * Persists decision records and the bundles that made them, and replays recorded decisions. On
+ * the embedded store the records go to a segmented file log (decisions/file-sink.ts), which keeps
+ * nothing of them in memory, rather than to a store collection; on MongoDB to the `decisions`
+ * collection. Bundles are stored once per digest in the store's `policy_bundles` either way.
+ */
 export class DecisionLog {
   private readonly storedBundles = new Map<string, Promise<void>>();
 
   private constructor(
-    private readonly decisions: Collection<DecisionDocument>,
+    private readonly sink: DecisionSink,
     private readonly bundles: Collection<BundleDocument>,
     private readonly engine: BundleSource,
   ) {}
 
-  static async open(store: Store, engine: BundleSource): Promise<DecisionLog> {
-    const decisions = await store.collection<DecisionDocument>('decisions', {
-      // Not entrypoint or bundleDigest: a handful of values each, and nedb serves a query from the
-      // last indexed field it names, so `{ ownerId, entrypoint }` would scan every decision of that entrypoint.
-      indexed: ['ownerId', 'decidedAt'],
-    });
+  static async open(store: Store, engine: BundleSource, options: DecisionLogOptions): Promise<DecisionLog> {
     const bundles = await store.collection<BundleDocument>('policy_bundles');
-    return new DecisionLog(decisions, bundles, engine);
+    const sink =
+      store.kind === 'embedded'
+        ? await FileSink.open({ dir: path.join(options.dataDir, 'decisions'), segmentBytes: options.decisionSegmentBytes, retentionDays: options.decisionRetentionDays })
+        : await CollectionSink.open(store, options.decisionRetentionDays);
+    return new DecisionLog(sink, bundles, engine);
   }
 
   /** Writes a record made by this log's engine, storing its bundle first if not yet stored. */
@@ -74,26 +66,31 @@ export class DecisionLog {
     const bundle = this.engine.bundle(record.bundleDigest);
     if (!bundle) throw new Error(`decision ${record.id}: bundle ${record.bundleDigest} was not loaded by this engine`);
     await this.storeBundle(bundle);
-    const owner = (record.input as { owner?: { sub?: unknown } }).owner?.sub;
-    await this.decisions.insert({
-      _id: record.id,
-      entrypoint: record.entrypoint,
-      bundleDigest: record.bundleDigest,
-      decidedAt: record.decidedAt,
-      input: record.inputJson,
-      result: JSON.stringify(record.result),
-      ...(typeof owner === 'string' ? { ownerId: owner } : {}),
-    });
+    await this.sink.append(record);
   }
 
-  async find(id: string): Promise<DecisionRecord | null> {
-    const doc = await this.decisions.findOne({ _id: id });
-    return doc ? recordOf(doc) : null;
+  find(id: string): Promise<DecisionRecord | null> {
+    return this.sink.find(id);
   }
 
   /** The most recent decisions of one entrypoint about one owner (`input.owner.sub`), newest first. */
-  async ofOwner(ownerId: string, entrypoint: EntrypointName, limit = 50): Promise<DecisionRecord[]> {
-    return (await this.decisions.find({ ownerId, entrypoint }, { sort: { decidedAt: -1 }, limit })).map(recordOf);
+  ofOwner(ownerId: string, entrypoint: EntrypointName, limit = 50): Promise<DecisionRecord[]> {
+    return this.sink.ofOwner(ownerId, entrypoint, limit);
+  }
+
+  /** Applies the retention as of `now`; returns how many records left the log. */
+  applyRetention(now: Date): Promise<number> {
+    return this.sink.applyRetention(now);
+  }
+
+  /** The retention as a periodic maintenance task. */
+  retentionTask(): RetentionTask {
+    return { name: 'decision-retention', run: (now) => this.applyRetention(now) };
+  }
+
+  /** Waits for the records being written, then closes the log's files (the store is closed by its owner). */
+  close(): Promise<void> {
+    return this.sink.close();
   }
 
   /** Re-evaluates a recorded decision against the bundle that made it; null for an unknown id. */

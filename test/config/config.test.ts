@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '../../server/config/config.js';
 describe('configuration', () => {
   test('defaults give a working embedded setup', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 4000, mongodbDb: 'assent', logLevel: 'info', accessTokenTtl: 300 });
+    expect(config).toMatchObject({ port: 4000, mongodbDb: 'assent', logLevel: 'info', accessTokenTtl: 300, decisionRetentionDays: 400, decisionSegmentBytes: 64 * 1024 * 1024 });
     expect(config.issuer).toBeUndefined();
     expect(path.isAbsolute(config.dataDir)).toBe(true);
     expect(config.policyBundle).toMatch(/policies\/build\/policy\.wasm$/);
@@ -16,8 +16,8 @@ describe('configuration', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'assent-config-'));
     const file = path.join(dir, 'assent.json');
     await writeFile(file, JSON.stringify({ port: 5000, logLevel: 'warn', issuer: 'https://as.example.org' }));
-    const config = loadConfig({ ASSENT_CONFIG: file, ASSENT_PORT: '0' });
-    expect(config).toMatchObject({ port: 0, logLevel: 'warn', issuer: 'https://as.example.org' });
+    const config = loadConfig({ ASSENT_CONFIG: file, ASSENT_PORT: '0', ASSENT_DECISION_RETENTION_DAYS: '30', ASSENT_DECISION_SEGMENT_BYTES: '1048576' });
+    expect(config).toMatchObject({ port: 0, logLevel: 'warn', issuer: 'https://as.example.org', decisionRetentionDays: 30, decisionSegmentBytes: 1048576 });
   });
 
   test.each([
@@ -33,6 +33,9 @@ describe('configuration', () => {
     [{ ASSENT_MONGODB_URI: 'postgres://x' }, /ASSENT_MONGODB_URI \(mongodbUri\): must be a MongoDB connection string starting with mongodb:\/\/ or mongodb\+srv:\/\//],
     [{ ASSENT_MONGODB_URI: 'mongodb://127.0.0.1:27017' }, /ASSENT_KEY_SECRET \(keySecret\): required when ASSENT_MONGODB_URI is set/],
     [{ ASSENT_ACCESS_TOKEN_TTL: '5' }, /ASSENT_ACCESS_TOKEN_TTL \(accessTokenTtl\): must be >= 60/],
+    [{ ASSENT_DECISION_RETENTION_DAYS: '0' }, /ASSENT_DECISION_RETENTION_DAYS \(decisionRetentionDays\): must be >= 1/],
+    [{ ASSENT_DECISION_RETENTION_DAYS: 'forever' }, /ASSENT_DECISION_RETENTION_DAYS \(decisionRetentionDays\): must be integer/],
+    [{ ASSENT_DECISION_SEGMENT_BYTES: '1024' }, /ASSENT_DECISION_SEGMENT_BYTES \(decisionSegmentBytes\): must be >= 65536/],
     [{ ASSENT_UPSTREAM_PROVIDERS: '[{"id":"idp","type":"oidc' }, /^ASSENT_UPSTREAM_PROVIDERS \(upstreamProviders\): not valid JSON \(/],
     [{ ASSENT_UPSTREAM_PROVIDERS: '{"id":"idp"}' }, /ASSENT_UPSTREAM_PROVIDERS \(upstreamProviders\): must be array/],
     [{ ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([{ id: 'idp', type: 'saml', clientId: 'a', displayName: 'IdP' }]) }, /\(upstreamProviders\/0\/type\): must be one of google, oidc, oauth2$/],

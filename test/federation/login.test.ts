@@ -118,9 +118,8 @@ describe.each(storeBackends)('federated login on the $name store', (backend) => 
     const back = await gatherVia('dr-verified', social);
     const granted = await grant(back.searchParams.get('ticket')!);
     expect(granted.status).toBe(200);
-    const decisions = await server.services.store.collection<{ _id: string; entrypoint: string; input: string; decidedAt: Date }>('decisions');
-    const last = (await decisions.find({ entrypoint: 'claims' }, { sort: { decidedAt: -1 }, limit: 1 }))[0]!;
-    expect((JSON.parse(last.input) as { requesting_party: unknown }).requesting_party).toEqual({ iss: social.issuer, sub: 'dr-verified', email: 'dr.verified@clinic.example', email_verified: true });
+    const [last] = await server.services.decisions.ofOwner(ownerId, 'claims', 1);
+    expect((last!.input as { requesting_party: unknown }).requesting_party).toEqual({ iss: social.issuer, sub: 'dr-verified', email: 'dr.verified@clinic.example', email_verified: true });
   });
 
   test('an unverified email does not match a rule that needs verification', async () => {

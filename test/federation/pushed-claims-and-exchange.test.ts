@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../../server/policy/paths.js';
 import { UMA_TICKET_GRANT as UMA_GRANT } from '../../server/uma/grant.js';
 import { requestPermissions } from '../../server/uma/permission-requests.js';
 import { ID_TOKEN_FORMAT } from '../../server/uma/requesting-party.js';
+import { storedDecisions } from '../support/decisions.js';
 import { basicAuth, postForm, type JsonResponse } from '../support/oauth-flow.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';
@@ -159,10 +160,9 @@ describe.each(storeBackends)('federation: pushed upstream claims and token excha
     await server.services.sharingRules.add(ownerId, { id: `rule-${++resourceSeq}`, effect: 'allow', grantee: grantee as never, resources: { all: true }, ...(conditions ? { conditions } : {}) });
   }
 
-  /** The recorded decisions of an entrypoint, oldest first (input and result are stored as JSON text). */
+  /** The recorded decisions of an entrypoint, oldest first. */
   async function decided(entrypoint: string): Promise<{ input: unknown; result: unknown }[]> {
-    const decisions = await server.services.store.collection<{ _id: string; entrypoint: string; input: string; result: string; decidedAt: Date }>('decisions');
-    return (await decisions.find({ entrypoint }, { sort: { decidedAt: 1 } })).map((d) => ({ input: JSON.parse(d.input) as unknown, result: JSON.parse(d.result) as unknown }));
+    return storedDecisions({ store: server.services.store, dataDir: server.services.config.dataDir }, entrypoint);
   }
 
   const push = async (claimToken: string) => token({ grant_type: UMA_GRANT, ticket: await ticket(), claim_token: claimToken, claim_token_format: ID_TOKEN_FORMAT });

@@ -11,11 +11,12 @@ import { PolicyEngine } from '../../server/policy/engine.js';
 import type { ClaimsInput } from '../../server/policy/entrypoints.js';
 import { openEmbeddedStore } from '../../server/store/embedded.js';
 import { openMongoStore } from '../../server/store/mongo.js';
-import type { Store, StoredDocument } from '../../server/store/port.js';
+import type { Store } from '../../server/store/port.js';
 import { Resources } from '../../server/store/repositories/resources.js';
 import { SharingRules, type SharingRule } from '../../server/store/repositories/sharing-rules.js';
 import { explainDecision } from '../../server/uma/sharing/explain.js';
 import { consentCases } from '../policy/fixtures.js';
+import { forgeDecisionResult } from '../support/decisions.js';
 import { disposeStore, storeBackends, testMongoUri } from '../support/stores.js';
 
 /**
@@ -43,20 +44,26 @@ function claimsInput(rules: SharingRule[], overrides: Partial<ClaimsInput> = {})
 
 interface Fixture {
   store: Store;
+  dataDir: string;
   engine: PolicyEngine;
   decisions: DecisionLog;
   sharingRules: SharingRules;
   resources: Resources;
 }
 
-async function fixture(store: Store): Promise<Fixture> {
+function openDecisions(store: Store, engine: PolicyEngine, dataDir: string) {
+  return DecisionLog.open(store, engine, { dataDir, decisionRetentionDays: 400, decisionSegmentBytes: 1 << 20 });
+}
+
+/** The log of the embedded store lives beside it in `dataDir`, which the MongoDB store does not use. */
+async function fixture(store: Store, dataDir: string): Promise<Fixture> {
   const engine = await PolicyEngine.open();
   const resources = await Resources.open(store);
   const now = new Date();
   await resources.collection.insert({ _id: 'res-med', ownerId: OWNER, resourceServerId: 'rs', name: 'Medication list', type: 'medication', resource_scopes: ['read', 'write'], createdAt: now, updatedAt: now });
   const sharingRules = await SharingRules.open(store);
   await sharingRules.add(OWNER, DR_RULE);
-  return { store, engine, decisions: await DecisionLog.open(store, engine), sharingRules, resources };
+  return { store, dataDir, engine, decisions: await openDecisions(store, engine, dataDir), sharingRules, resources };
 }
 
 /** Decides and records a claims decision, as the uma-ticket grant does. */
@@ -66,16 +73,16 @@ async function recorded(f: Fixture, input: ClaimsInput) {
   return { result, record };
 }
 
-async function tamper(store: Store, id: string, result: unknown) {
-  await (await store.collection<StoredDocument & { result: string }>('decisions')).update({ _id: id }, { result: JSON.stringify(result) });
-}
-
 describe.each(storeBackends)('explaining decisions on the $name store', ({ open }) => {
   let f: Fixture;
   beforeEach(async () => {
-    f = await fixture(await open());
+    f = await fixture(await open(), await mkdtemp(path.join(tmpdir(), 'assent-explain-log-')));
   });
-  afterEach(() => disposeStore(f.store));
+  afterEach(async () => {
+    await f.decisions.close();
+    await disposeStore(f.store);
+    await rm(f.dataDir, { recursive: true, force: true });
+  });
 
   it('replays a grant and names the rule that gave it', async () => {
     const { record } = await recorded(f, claimsInput(await f.sharingRules.ofOwner(OWNER)));
@@ -146,7 +153,9 @@ describe.each(storeBackends)('explaining decisions on the $name store', ({ open 
 
   it('says when the replay no longer matches the record', async () => {
     const { record, result } = await recorded(f, claimsInput(await f.sharingRules.ofOwner(OWNER)));
-    await tamper(f.store, record.id, { ...result, outcome: 'request_denied', because: [] });
+    await f.decisions.close();
+    await forgeDecisionResult(f, record.id, { ...result, outcome: 'request_denied', because: [] });
+    f.decisions = await openDecisions(f.store, f.engine, f.dataDir);
     const explanation = await explainDecision(f, record.id);
     expect(explanation).toMatchObject({ outcome: 'request_denied', replayedOutcome: 'grant', matches: false });
     expect(formatExplanation(explanation!)).toMatch(/^matches +NO/m);
@@ -159,7 +168,7 @@ const locatedBackends = [
     name: 'embedded',
     async open() {
       const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-explain-'));
-      return { store: await openEmbeddedStore(dataDir), env: { ASSENT_DATA_DIR: dataDir }, dispose: () => rm(dataDir, { recursive: true, force: true }) };
+      return { store: await openEmbeddedStore(dataDir), dataDir, env: { ASSENT_DATA_DIR: dataDir }, dispose: () => rm(dataDir, { recursive: true, force: true }) };
     },
   },
   {
@@ -167,8 +176,10 @@ const locatedBackends = [
     async open() {
       const uri = testMongoUri();
       const db = `assent_explain_${process.pid}_${randomBytes(6).toString('hex')}`;
+      const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-explain-'));
       return {
         store: await openMongoStore(uri, db),
+        dataDir,
         env: { ASSENT_MONGODB_URI: uri, ASSENT_MONGODB_DB: db, ASSENT_KEY_SECRET: 'test-key-secret-test-key-secret-0123456789' },
         async dispose() {
           const client = new MongoClient(uri);
@@ -176,6 +187,7 @@ const locatedBackends = [
             await client.db(db).dropDatabase();
           } finally {
             await client.close();
+            await rm(dataDir, { recursive: true, force: true });
           }
         },
       };
@@ -202,12 +214,13 @@ describe.each(locatedBackends)('npm run explain on the $name store', (backend) =
     const opened = await backend.open();
     env = opened.env;
     dispose = opened.dispose;
-    const f = await fixture(opened.store);
+    const f = await fixture(opened.store, opened.dataDir);
     granted = (await recorded(f, claimsInput(await f.sharingRules.ofOwner(OWNER)))).record.id;
     const second = await recorded(f, claimsInput(await f.sharingRules.ofOwner(OWNER)));
     tampered = second.record.id;
-    await tamper(opened.store, tampered, { ...second.result, outcome: 'request_submitted', permissions: [], because: [] });
     // The script opens the store itself (the embedded one belongs to one process at a time).
+    await f.decisions.close();
+    await forgeDecisionResult(f, tampered, { ...second.result, outcome: 'request_submitted', permissions: [], because: [] });
     await opened.store.close();
   });
   afterAll(() => dispose());

@@ -1,0 +1,30 @@
+import type { DecisionRecord } from '../engine.js';
+import type { EntrypointName } from '../entrypoints.js';
+
+/**
+ * Where decision records are kept: a segmented file log beside the embedded store
+ * (file-sink.ts), or the `decisions` collection on MongoDB (collection-sink.ts).
+ */
+export interface DecisionSink {
+  /** Resolves once the record is durable. */
+  append(record: DecisionRecord): Promise<void>;
+  find(id: string): Promise<DecisionRecord | null>;
+  /** The most recent decisions of one entrypoint about one owner, newest first. */
+  ofOwner(ownerId: string, entrypoint: EntrypointName, limit: number): Promise<DecisionRecord[]>;
+  /** Removes (the file log: archives, then removes) the records older than the retention; returns how many. */
+  applyRetention(now: Date): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** `input.owner.sub` when the input has one (claims): lets an owner list the decisions about them. */
+export function ownerOf(record: DecisionRecord): string | undefined {
+  const owner = (record.input as { owner?: { sub?: unknown } }).owner?.sub;
+  return typeof owner === 'string' ? owner : undefined;
+}
+
+export const DAY_MS = 86_400_000;
+
+/** The instant before which records are past the retention. */
+export function retentionCutoff(now: Date, retentionDays: number): Date {
+  return new Date(now.getTime() - retentionDays * DAY_MS);
+}
