@@ -1,4 +1,3 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -6,31 +5,7 @@ import path from 'node:path';
 import { verifyPassword } from '../../server/crypto/password.js';
 import { openEmbeddedStore } from '../../server/store/embedded.js';
 import { Accounts } from '../../server/store/repositories/accounts.js';
-
-/** The server as `npm start` runs it: a real process on the embedded store. */
-function launch(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', ASSENT_LOG_LEVEL: 'warn', ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const listening = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const match = /Assent is listening on (\S+)/.exec(stdout);
-      if (match?.[1]) resolve(match[1]);
-    });
-    void exited.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)));
-  });
-  return { child, listening, exited, output: () => ({ stdout, stderr }) };
-}
-
-async function stop(child: ChildProcessWithoutNullStreams, exited: Promise<number | null>) {
-  child.kill('SIGTERM');
-  return exited;
-}
+import { launchServer, stopServer } from '../support/server-process.js';
 
 describe('starting the server from the command line', () => {
   let dataDir: string;
@@ -40,18 +15,18 @@ describe('starting the server from the command line', () => {
   afterEach(() => rm(dataDir, { recursive: true, force: true }));
 
   test('a fresh embedded store is seeded once; key and data survive a restart; SIGTERM stops cleanly', async () => {
-    const first = launch({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });
+    const first = launchServer({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });
     const url = await first.listening;
     const jwks = await (await fetch(`${url}/jwks`)).json();
     const password = /alice@example\.org\s+password: (\S+)/.exec(first.output().stdout)?.[1];
     expect(password).toBeDefined();
-    expect(await stop(first.child, first.exited)).toBe(0);
+    expect(await stopServer(first)).toBe(0);
 
-    const second = launch({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });
+    const second = launchServer({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });
     const url2 = await second.listening;
     expect(await (await fetch(`${url2}/jwks`)).json()).toEqual(jwks);
     expect(second.output().stdout).not.toContain('Demo data loaded');
-    expect(await stop(second.child, second.exited)).toBe(0);
+    expect(await stopServer(second)).toBe(0);
 
     const store = await openEmbeddedStore(dataDir);
     const alice = await (await Accounts.open(store)).byEmail('alice@example.org');
@@ -61,7 +36,7 @@ describe('starting the server from the command line', () => {
 
   test('an invalid setting stops start-up with a message naming it, a non-zero exit and nothing written', async () => {
     const target = path.join(dataDir, 'never-created');
-    const run = launch({ ASSENT_PORT: 'http', ASSENT_DATA_DIR: target });
+    const run = launchServer({ ASSENT_PORT: 'http', ASSENT_DATA_DIR: target });
     await expect(run.listening).rejects.toThrow();
     expect(await run.exited).toBe(2);
     expect(run.output().stderr).toContain('ASSENT_PORT (port): must be integer');
