@@ -27,6 +27,7 @@ import { Interactions } from './oauth/interactions.js';
 import { TokenService } from './oauth/token-service.js';
 import { Views } from './views/render.js';
 import { clientAuthenticator } from './oauth/clients/authenticate.js';
+import { answerClientErrors } from './http/client-error.js';
 
 export interface RunningServer {
   url: string;
@@ -67,8 +68,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   );
   const views = new Views();
 
-  const server = http.createServer();
-  server.keepAliveTimeout = 5000;
+  const server = http.createServer({
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    // How often Node looks for requests past the two timeouts above; the default 30 s would let
+    // a slow client hold its connection that much longer than configured.
+    connectionsCheckingInterval: Math.min(1000, Math.ceil(config.headersTimeoutMs / 2)),
+  });
+  server.setTimeout(config.socketIdleTimeoutMs);
+  answerClientErrors(server, logger);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host ?? '127.0.0.1', () => resolve());

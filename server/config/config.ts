@@ -23,6 +23,14 @@ export interface Config {
   idTokenTtl: number;
   refreshTokenTtl: number;
   keyCacheSeconds: number;
+  /** HTTP: the longest a client may take to send a request's headers (ms). */
+  headersTimeoutMs: number;
+  /** HTTP: the longest a client may take to send a whole request, headers and body (ms). */
+  requestTimeoutMs: number;
+  /** HTTP: how long an idle keep-alive connection stays open for the next request (ms). */
+  keepAliveTimeoutMs: number;
+  /** HTTP: a connection with no traffic either way for this long is closed (ms). */
+  socketIdleTimeoutMs: number;
   registrationAccessPolicy: 'open' | 'token';
   initialAccessToken?: string;
   allowInsecureRedirects?: boolean;
@@ -68,6 +76,10 @@ const ENVIRONMENT: { key: keyof Config; env: string; kind: 'string' | 'integer' 
   { key: 'idTokenTtl', env: 'ASSENT_ID_TOKEN_TTL', kind: 'integer' },
   { key: 'refreshTokenTtl', env: 'ASSENT_REFRESH_TOKEN_TTL', kind: 'integer' },
   { key: 'keyCacheSeconds', env: 'ASSENT_KEY_CACHE_SECONDS', kind: 'integer' },
+  { key: 'headersTimeoutMs', env: 'ASSENT_HEADERS_TIMEOUT_MS', kind: 'integer' },
+  { key: 'requestTimeoutMs', env: 'ASSENT_REQUEST_TIMEOUT_MS', kind: 'integer' },
+  { key: 'keepAliveTimeoutMs', env: 'ASSENT_KEEPALIVE_TIMEOUT_MS', kind: 'integer' },
+  { key: 'socketIdleTimeoutMs', env: 'ASSENT_SOCKET_IDLE_TIMEOUT_MS', kind: 'integer' },
   { key: 'registrationAccessPolicy', env: 'ASSENT_REGISTRATION', kind: 'string' },
   { key: 'initialAccessToken', env: 'ASSENT_INITIAL_ACCESS_TOKEN', kind: 'string' },
   { key: 'allowInsecureRedirects', env: 'ASSENT_ALLOW_INSECURE_REDIRECTS', kind: 'boolean' },
@@ -104,6 +116,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idTokenTtl: 3600,
     refreshTokenTtl: 30 * 86400,
     keyCacheSeconds: 60,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 5_000,
+    socketIdleTimeoutMs: 30_000,
     registrationAccessPolicy: 'open',
     ...merged,
   };
@@ -112,6 +128,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = candidate as Config;
   if (config.registrationAccessPolicy === 'token' && !config.initialAccessToken) {
     throw new ConfigError('ASSENT_INITIAL_ACCESS_TOKEN (initialAccessToken): required when ASSENT_REGISTRATION is token');
+  }
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new ConfigError('ASSENT_HEADERS_TIMEOUT_MS (headersTimeoutMs): must not exceed ASSENT_REQUEST_TIMEOUT_MS (the headers are part of the request)');
   }
   if (config.mongodbUri && !config.keySecret) {
     throw new ConfigError('ASSENT_KEY_SECRET (keySecret): required when ASSENT_MONGODB_URI is set');
