@@ -2,18 +2,19 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../logger.js';
 
-/** What Node's HTTP parser reports, as the status and OAuth error the client gets. */
-const ANSWERS: Record<string, { status: number; reason: string; description: string }> = {
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: 'Request Timeout', description: 'the request was not received in time' },
-  HPE_HEADER_OVERFLOW: { status: 431, reason: 'Request Header Fields Too Large', description: 'request headers too large' },
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, reason: 'Content Too Large', description: 'chunk extensions too large' },
+/** What Node's HTTP parser reports, as the status line the client gets. */
+const ANSWERS: Record<string, string> = {
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: '413 Content Too Large',
 };
-const MALFORMED = { status: 400, reason: 'Bad Request', description: 'malformed HTTP request' };
+const MALFORMED = '400 Bad Request';
 
 /**
  * Answers what never becomes a request for the application — malformed HTTP, oversized headers,
- * a request not received within the configured timeouts — with a plain HTTP error in the OAuth
- * error format, then closes the connection. Nothing is written into a response already under way.
+ * a request not received within the configured timeouts — with a plain status and no body (the
+ * request may have been a HEAD, whose answer must not have one), then closes the connection.
+ * Nothing is written into a response already under way.
  */
 export function answerClientErrors(server: Server, logger: Logger): void {
   const responding = new WeakMap<Duplex, ServerResponse>();
@@ -22,20 +23,12 @@ export function answerClientErrors(server: Server, logger: Logger): void {
     response.once('finish', () => responding.delete(request.socket));
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    const answer = (err.code && ANSWERS[err.code]) || MALFORMED;
-    logger.info('client error', { code: err.code, status: answer.status });
+    const status = (err.code && ANSWERS[err.code]) || MALFORMED;
+    logger.info('client error', { code: err.code, status: Number.parseInt(status, 10) });
     if (err.code === 'ECONNRESET' || !socket.writable || responding.get(socket)?.headersSent) {
       socket.destroy();
       return;
     }
-    const body = JSON.stringify({ error: 'invalid_request', error_description: answer.description });
-    const head = [
-      `HTTP/1.1 ${answer.status} ${answer.reason}`,
-      'Content-Type: application/json',
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      'Cache-Control: no-store',
-      'Connection: close',
-    ];
-    socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
+    socket.end(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n`, () => socket.destroy());
   });
 }

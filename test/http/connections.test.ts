@@ -66,7 +66,14 @@ async function connect(url: string): Promise<Connection> {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const statusOf = (response: string) => Number(/^HTTP\/1\.1 (\d{3}) /.exec(response)?.[1]);
-const jsonOf = (response: string) => JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+
+/** A status line, no body, and the connection closed: nothing else was sent. */
+function expectPlainAnswer(received: string, status: number) {
+  expect(statusOf(received)).toBe(status);
+  expect(received).toMatch(/\r\nConnection: close\r\n/i);
+  expect(received).toMatch(/\r\nContent-Length: 0\r\n/i);
+  expect(received.endsWith('\r\n\r\n')).toBe(true);
+}
 const healthz = 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n';
 
 describe('slow clients and keep-alive', () => {
@@ -81,11 +88,7 @@ describe('slow clients and keep-alive', () => {
   });
   afterAll(() => server.stop());
 
-  function expectTimedOut(received: string) {
-    expect(statusOf(received)).toBe(408);
-    expect(received).toMatch(/\r\nConnection: close\r\n/i);
-    expect(jsonOf(received)).toEqual({ error: 'invalid_request', error_description: 'the request was not received in time' });
-  }
+  const expectTimedOut = (received: string) => expectPlainAnswer(received, 408);
 
   test('a connection that never sends a request gets 408 and is closed', async () => {
     const { closed } = await connect(server.url);
@@ -161,17 +164,14 @@ describe('bytes that are not HTTP', () => {
   afterAll(() => server.stop());
 
   test.each([
-    ['a request line that is not HTTP', 'GARBAGE\r\n\r\n', 400, 'malformed HTTP request'],
-    ['a header without a colon', 'GET /healthz HTTP/1.1\r\nHost localhost\r\n\r\n', 400, 'malformed HTTP request'],
-    ['a bad chunked body', 'POST /token HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400, 'malformed HTTP request'],
-    ['headers over 16 KiB', `GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'request headers too large'],
-  ])('%s: a plain HTTP error in the OAuth format, then the connection is closed', async (_name, request, status, description) => {
+    ['a request line that is not HTTP', 'GARBAGE\r\n\r\n', 400],
+    ['a header without a colon', 'GET /healthz HTTP/1.1\r\nHost localhost\r\n\r\n', 400],
+    ['a bad chunked body', 'POST /token HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400],
+    ['a HEAD request with headers over 16 KiB', `HEAD /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+  ])('%s: a plain status without a body, then the connection is closed', async (_name, request, status) => {
     const { socket, closed } = await connect(server.url);
     socket.write(request);
-    const received = await closed;
-    expect(statusOf(received)).toBe(status);
-    expect(received).toMatch(/\r\nContent-Type: application\/json\r\n/i);
-    expect(jsonOf(received)).toEqual({ error: 'invalid_request', error_description: description });
+    expectPlainAnswer(await closed, status);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 });
