@@ -1,4 +1,3 @@
-import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Config } from './config/config.js';
@@ -16,6 +15,7 @@ import { revokeClientIssuance } from './oauth/clients/client-revocation.js';
 import { ClientRegistration } from './oauth/clients/registration.js';
 import { accessLog } from './http/middleware/access-log.js';
 import { errorHandler } from './http/middleware/error-handler.js';
+import { requestBody } from './http/middleware/request-body.js';
 import { requestId } from './http/middleware/request-id.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { tokenManagementRoutes } from './http/token-management.js';
@@ -76,12 +76,28 @@ export interface Services {
   authenticateClient(request: ClientAuthenticationRequest): Promise<ClientDocument>;
 }
 
-const BODY_LIMIT = '64kb';
-
 export function createApp(services: Services): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
   const https = services.config.issuer.startsWith('https://');
+  const router = createRouter(services);
+
+  app.use(requestId());
+  app.use(accessLog(services.logger));
+  app.use(securityHeaders({ https }));
+  app.use(errorHandler(services.logger));
+  app.use(async (ctx, next) => {
+    ctx.cookies.secure = https;
+    await next();
+  });
+  app.use(requestBody());
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+/** Every route the server answers (the fuzz suite enumerates them from here). */
+export function createRouter(services: Services): Router {
   const contributions = [coreMetadata, oauthMetadata, registrationMetadata];
   if (services.upstream.claimTokenIssuers().length > 0) contributions.push(tokenExchangeMetadata);
   const metadata = buildMetadata(services.config.issuer, contributions);
@@ -116,17 +132,5 @@ export function createApp(services: Services): Koa {
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = services.views.stylesheet;
   });
-
-  app.use(requestId());
-  app.use(accessLog(services.logger));
-  app.use(securityHeaders({ https }));
-  app.use(errorHandler(services.logger));
-  app.use(async (ctx, next) => {
-    ctx.cookies.secure = https;
-    await next();
-  });
-  app.use(bodyParser({ enableTypes: ['json', 'form'], jsonLimit: BODY_LIMIT, formLimit: BODY_LIMIT, encoding: 'utf-8' }));
-  app.use(router.routes());
-  app.use(router.allowedMethods());
-  return app;
+  return router;
 }

@@ -29,6 +29,7 @@ import { TokenService } from './oauth/token-service.js';
 import { Views } from './views/render.js';
 import { clientAuthenticator } from './oauth/clients/authenticate.js';
 import { StartupError } from './startup-error.js';
+import { answerClientErrors } from './http/client-error.js';
 
 export interface RunningServer {
   url: string;
@@ -76,8 +77,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   );
   const views = new Views();
 
-  const server = http.createServer();
-  server.keepAliveTimeout = 5000;
+  const server = http.createServer({
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    // How often Node looks for requests past the two timeouts above; the default 30 s would let
+    // a slow client hold its connection that much longer than configured.
+    connectionsCheckingInterval: Math.min(1000, Math.ceil(config.headersTimeoutMs / 2)),
+  });
+  server.setTimeout(config.socketIdleTimeoutMs);
+  answerClientErrors(server, logger);
   try {
     await listen(server, config.port, config.host ?? '127.0.0.1');
   } catch (err) {

@@ -28,6 +28,14 @@ export interface Config {
   decisionRetentionDays: number;
   /** Embedded store: size (bytes) at which the decision log begins its next segment. */
   decisionSegmentBytes: number;
+  /** HTTP: the longest a client may take to send a request's headers (ms). */
+  headersTimeoutMs: number;
+  /** HTTP: the longest a client may take to send a whole request, headers and body (ms). */
+  requestTimeoutMs: number;
+  /** HTTP: how long an idle keep-alive connection stays open for the next request (ms). */
+  keepAliveTimeoutMs: number;
+  /** HTTP: a connection with no traffic either way for this long is closed (ms). */
+  socketIdleTimeoutMs: number;
   registrationAccessPolicy: 'open' | 'token';
   initialAccessToken?: string;
   allowInsecureRedirects?: boolean;
@@ -75,6 +83,10 @@ const ENVIRONMENT: { key: keyof Config; env: string; kind: 'string' | 'integer' 
   { key: 'keyCacheSeconds', env: 'ASSENT_KEY_CACHE_SECONDS', kind: 'integer' },
   { key: 'decisionRetentionDays', env: 'ASSENT_DECISION_RETENTION_DAYS', kind: 'integer' },
   { key: 'decisionSegmentBytes', env: 'ASSENT_DECISION_SEGMENT_BYTES', kind: 'integer' },
+  { key: 'headersTimeoutMs', env: 'ASSENT_HEADERS_TIMEOUT_MS', kind: 'integer' },
+  { key: 'requestTimeoutMs', env: 'ASSENT_REQUEST_TIMEOUT_MS', kind: 'integer' },
+  { key: 'keepAliveTimeoutMs', env: 'ASSENT_KEEPALIVE_TIMEOUT_MS', kind: 'integer' },
+  { key: 'socketIdleTimeoutMs', env: 'ASSENT_SOCKET_IDLE_TIMEOUT_MS', kind: 'integer' },
   { key: 'registrationAccessPolicy', env: 'ASSENT_REGISTRATION', kind: 'string' },
   { key: 'initialAccessToken', env: 'ASSENT_INITIAL_ACCESS_TOKEN', kind: 'string' },
   { key: 'allowInsecureRedirects', env: 'ASSENT_ALLOW_INSECURE_REDIRECTS', kind: 'boolean' },
@@ -113,6 +125,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyCacheSeconds: 60,
     decisionRetentionDays: 400,
     decisionSegmentBytes: 64 * 1024 * 1024,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 5_000,
+    socketIdleTimeoutMs: 30_000,
     registrationAccessPolicy: 'open',
     ...merged,
   };
@@ -121,6 +137,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = candidate as Config;
   if (config.registrationAccessPolicy === 'token' && !config.initialAccessToken) {
     throw new ConfigError('ASSENT_INITIAL_ACCESS_TOKEN (initialAccessToken): required when ASSENT_REGISTRATION is token');
+  }
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new ConfigError('ASSENT_HEADERS_TIMEOUT_MS (headersTimeoutMs): must not exceed ASSENT_REQUEST_TIMEOUT_MS (the headers are part of the request)');
   }
   if (config.mongodbUri && !config.keySecret) {
     throw new ConfigError('ASSENT_KEY_SECRET (keySecret): required when ASSENT_MONGODB_URI is set');

@@ -7,6 +7,7 @@ describe('configuration', () => {
   test('defaults give a working embedded setup', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ port: 4000, mongodbDb: 'assent', logLevel: 'info', accessTokenTtl: 300, decisionRetentionDays: 400, decisionSegmentBytes: 64 * 1024 * 1024 });
+    expect(config).toMatchObject({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, socketIdleTimeoutMs: 30_000 });
     expect(config.issuer).toBeUndefined();
     expect(path.isAbsolute(config.dataDir)).toBe(true);
     expect(config.policyBundle).toMatch(/policies\/build\/policy\.wasm$/);
@@ -40,6 +41,10 @@ describe('configuration', () => {
     [{ ASSENT_UPSTREAM_PROVIDERS: '{"id":"idp"}' }, /ASSENT_UPSTREAM_PROVIDERS \(upstreamProviders\): must be array/],
     [{ ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([{ id: 'idp', type: 'saml', clientId: 'a', displayName: 'IdP' }]) }, /\(upstreamProviders\/0\/type\): must be one of google, oidc, oauth2$/],
     [{ ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([{ id: 'g', type: 'google', clientId: 'a', displayName: 'G', scopes: ['openid email'] }]) }, /\(upstreamProviders\/0\/scopes\/0\): must be a scope token/],
+    [{ ASSENT_HEADERS_TIMEOUT_MS: '0' }, /ASSENT_HEADERS_TIMEOUT_MS \(headersTimeoutMs\): must be >= 100/],
+    [{ ASSENT_KEEPALIVE_TIMEOUT_MS: 'forever' }, /ASSENT_KEEPALIVE_TIMEOUT_MS \(keepAliveTimeoutMs\): must be integer/],
+    [{ ASSENT_SOCKET_IDLE_TIMEOUT_MS: '3600000' }, /ASSENT_SOCKET_IDLE_TIMEOUT_MS \(socketIdleTimeoutMs\): must be <= 600000/],
+    [{ ASSENT_HEADERS_TIMEOUT_MS: '20000', ASSENT_REQUEST_TIMEOUT_MS: '10000' }, /ASSENT_HEADERS_TIMEOUT_MS \(headersTimeoutMs\): must not exceed ASSENT_REQUEST_TIMEOUT_MS/],
     [{ ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([{ id: 'idp', type: 'oidc', clientId: 'a', displayName: 'IdP' }]) }, /ASSENT_UPSTREAM_PROVIDERS \(upstreamProviders\/0\): must have required property 'issuer'/],
     [{ ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([{ id: 'gh', type: 'oauth2', clientId: 'a', displayName: 'GH', authorizationEndpoint: 'https://gh.example/authorize', tokenEndpoint: 'https://gh.example/token' }]) }, /\(upstreamProviders\/0\): must have required property 'userinfoEndpoint'/],
     [{ ASSENT_UPSTREAM_PROVIDERS: JSON.stringify([{ id: 'Google!', type: 'google', clientId: 'a', displayName: 'G' }]) }, /\(upstreamProviders\/0\/id\): must be 1 to 32 lower-case letters/],

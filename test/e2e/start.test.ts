@@ -1,4 +1,3 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import net, { type AddressInfo } from 'node:net';
@@ -8,31 +7,7 @@ import { verifyPassword } from '../../server/crypto/password.js';
 import { openEmbeddedStore } from '../../server/store/embedded.js';
 import { Accounts } from '../../server/store/repositories/accounts.js';
 import { BrowserlessUser } from '../support/browserless-user.js';
-
-/** The server as `npm start` runs it: a real process on the embedded store. */
-function launch(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', ASSENT_LOG_LEVEL: 'warn', ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const listening = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const match = /Assent is listening on (\S+)/.exec(stdout);
-      if (match?.[1]) resolve(match[1]);
-    });
-    void exited.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)));
-  });
-  return { child, listening, exited, output: () => ({ stdout, stderr }) };
-}
-
-async function stop(child: ChildProcessWithoutNullStreams, exited: Promise<number | null>) {
-  child.kill('SIGTERM');
-  return exited;
-}
+import { launchServer, stopServer } from '../support/server-process.js';
 
 describe('starting the server from the command line', () => {
   let dataDir: string;
@@ -42,17 +17,17 @@ describe('starting the server from the command line', () => {
   afterEach(() => rm(dataDir, { recursive: true, force: true }));
 
   test('a fresh embedded store is seeded once; key and data survive a restart; SIGTERM stops cleanly', async () => {
-    const first = launch({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });
+    const first = launchServer({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });
     const url = await first.listening;
     const jwks = await (await fetch(`${url}/jwks`)).json();
     const password = /alice@example\.org\s+password: (\S+)/.exec(first.output().stdout)?.[1];
     expect(password).toBeDefined();
-    expect(await stop(first.child, first.exited)).toBe(0);
+    expect(await stopServer(first)).toBe(0);
 
-    const second = launch({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });
+    const second = launchServer({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });
     const url2 = await second.listening;
     expect(await (await fetch(`${url2}/jwks`)).json()).toEqual(jwks);
-    expect(await stop(second.child, second.exited)).toBe(0);
+    expect(await stopServer(second)).toBe(0);
 
     const store = await openEmbeddedStore(dataDir);
     const alice = await (await Accounts.open(store)).byEmail('alice@example.org');
@@ -70,7 +45,7 @@ describe('starting the server from the command line', () => {
     const file = path.join(dataDir, 'demo-credentials.txt');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
 
-    const second = launch({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });
+    const second = launchServer({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });
     const url = await second.listening;
     const password = /patient alice@example\.org\s+password: (\S+)/.exec(second.output().stdout)?.[1];
     expect(password).toBeDefined();
@@ -80,12 +55,12 @@ describe('starting the server from the command line', () => {
     expect(existsSync(file)).toBe(true);
     expect((await user.signIn('alice@example.org', password!)).location?.pathname).toBe('/account');
     expect(existsSync(file)).toBe(false);
-    expect(await stop(second.child, second.exited)).toBe(0);
+    expect(await stopServer(second)).toBe(0);
 
-    const third = launch({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });
+    const third = launchServer({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });
     await third.listening;
     expect(third.output().stdout).not.toContain('password');
-    expect(await stop(third.child, third.exited)).toBe(0);
+    expect(await stopServer(third)).toBe(0);
   });
 
   test('a host that is not an address of this machine fails with one plain sentence', async () => {
@@ -94,12 +69,12 @@ describe('starting the server from the command line', () => {
   });
 
   test('a second server on a data directory in use fails with one plain sentence', async () => {
-    const first = launch({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });
+    const first = launchServer({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });
     await first.listening;
     const second = await failedStart({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(new RegExp(`^assent: the data directory \\S+ is in use by process ${first.child.pid}; stop it first \\(or use MongoDB to run several processes\\)\n$`));
-    expect(await stop(first.child, first.exited)).toBe(0);
+    expect(await stopServer(first)).toBe(0);
   });
 
   test.each([
@@ -120,7 +95,7 @@ describe('starting the server from the command line', () => {
 
 /** A start expected to fail: its exit code and everything it wrote to stderr (nothing to stdout). */
 async function failedStart(env: Record<string, string>) {
-  const run = launch({ ASSENT_LOG_LEVEL: 'info', ...env });
+  const run = launchServer({ ASSENT_LOG_LEVEL: 'info', ...env });
   await expect(run.listening).rejects.toThrow();
   const code = await run.exited;
   expect(run.output().stdout).not.toContain('Assent is listening');
