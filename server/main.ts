@@ -16,11 +16,6 @@ try {
 const logger = createLogger(config.logLevel);
 try {
   const running = await startServer(config, { logger });
-  if (running.demoCredentials) {
-    process.stdout.write(`${running.demoCredentials.text}  (kept in ${running.demoCredentials.file} until then)\n`);
-  }
-  process.stdout.write(`Assent is listening on ${running.url} (issuer ${running.services.config.issuer})\n`);
-
   const { policy } = running.services;
   const reported = (outcome: ReloadOutcome) => {
     if (!outcome.ok) logger.error('policy bundle reload failed; keeping the current bundle', { digest: outcome.digest, error: outcome.error.message });
@@ -41,6 +36,11 @@ try {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  // Announced last: whoever waits for this line may stop the server at once.
+  if (running.demoCredentials) {
+    process.stdout.write(`${running.demoCredentials.text}  (kept in ${running.demoCredentials.file} until then)\n`);
+  }
+  process.stdout.write(`Assent is listening on ${running.url} (issuer ${running.services.config.issuer})\n`);
 } catch (err) {
   if (err instanceof StartupError) {
     process.stderr.write(`assent: ${err.message}\n`);
