@@ -1,34 +1,30 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { StartupError } from '../startup-error.js';
 
 /**
- * The embedded store's files belong to one process at a time: a second process appending to the
- * same files would corrupt them. The lock file names its owner's pid; a lock whose owner is gone
- * (killed, crashed) is taken over.
+ * Makes the embedded database's connection the owner of the whole data directory (the store's
+ * file and everything else kept beside it) for as long as the process lives.
+ *
+ * In exclusive locking mode SQLite keeps the POSIX lock it takes on the database file for the
+ * first write until the connection closes, and, in WAL mode, uses no shared memory, so no other
+ * process can read or write the file meanwhile. The lock belongs to the kernel: when the owner
+ * dies, however it dies, the kernel drops it as the process exits, before it is even reaped, so a
+ * crashed owner never blocks a restart and no pid is ever guessed at. A live owner always blocks.
  */
-export async function lockDirectory(dir: string): Promise<() => Promise<void>> {
-  const file = path.join(dir, 'LOCK');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(file, String(process.pid), { flag: 'wx' });
-      return () => rm(file, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+export function claimDataDirectory(db: Database.Database, dataDir: string): void {
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    // The first write takes the lock; recording the layout version is that write.
+    db.pragma(`user_version = ${LAYOUT_VERSION}`);
+  } catch (err) {
+    db.close();
+    if (err instanceof Error && 'code' in err && err.code === 'SQLITE_BUSY') {
+      throw new StartupError(`the data directory ${dataDir} is in use by another Assent process; stop it first (or use MongoDB to run several processes)`);
     }
-    const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-    if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
-      throw new Error(`the data directory ${path.dirname(dir)} is in use by process ${owner}; stop it first (or use MongoDB to run several processes)`);
-    }
-    await rm(file, { force: true });
+    throw err;
   }
-  throw new Error(`could not lock the data directory ${path.dirname(dir)}`);
 }
 
-function isAlive(pid: number) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** The embedded store's file layout (a table per collection, see embedded.ts). */
+const LAYOUT_VERSION = 1;
