@@ -23,6 +23,8 @@ export interface Config {
   idTokenTtl: number;
   refreshTokenTtl: number;
   keyCacheSeconds: number;
+  sweepIntervalSeconds: number;
+  sweepLimit: number;
   registrationAccessPolicy: 'open' | 'token';
   initialAccessToken?: string;
   allowInsecureRedirects?: boolean;
@@ -68,6 +70,8 @@ const ENVIRONMENT: { key: keyof Config; env: string; kind: 'string' | 'integer' 
   { key: 'idTokenTtl', env: 'ASSENT_ID_TOKEN_TTL', kind: 'integer' },
   { key: 'refreshTokenTtl', env: 'ASSENT_REFRESH_TOKEN_TTL', kind: 'integer' },
   { key: 'keyCacheSeconds', env: 'ASSENT_KEY_CACHE_SECONDS', kind: 'integer' },
+  { key: 'sweepIntervalSeconds', env: 'ASSENT_SWEEP_INTERVAL_SECONDS', kind: 'integer' },
+  { key: 'sweepLimit', env: 'ASSENT_SWEEP_LIMIT', kind: 'integer' },
   { key: 'registrationAccessPolicy', env: 'ASSENT_REGISTRATION', kind: 'string' },
   { key: 'initialAccessToken', env: 'ASSENT_INITIAL_ACCESS_TOKEN', kind: 'string' },
   { key: 'allowInsecureRedirects', env: 'ASSENT_ALLOW_INSECURE_REDIRECTS', kind: 'boolean' },
@@ -104,6 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idTokenTtl: 3600,
     refreshTokenTtl: 30 * 86400,
     keyCacheSeconds: 60,
+    sweepIntervalSeconds: 60,
+    sweepLimit: 50_000,
     registrationAccessPolicy: 'open',
     ...merged,
   };
