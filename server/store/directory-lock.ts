@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { StartupError } from '../startup-error.js';
+import { sqliteErrorCode } from './sqlite-schema.js';
 
 /**
  * Makes the embedded database's connection the owner of the whole data directory (the store's
@@ -12,14 +13,14 @@ import { StartupError } from '../startup-error.js';
  * crashed owner never blocks a restart and no pid is ever guessed at. A live owner always blocks.
  */
 export function claimDataDirectory(db: Database.Database, dataDir: string): void {
+  // The caller closes the connection if this throws.
   try {
     db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = WAL');
     // The first write takes the lock; recording the layout version is that write.
     db.pragma(`user_version = ${LAYOUT_VERSION}`);
   } catch (err) {
-    db.close();
-    if (err instanceof Error && 'code' in err && err.code === 'SQLITE_BUSY') {
+    if (sqliteErrorCode(err) === 'SQLITE_BUSY') {
       throw new StartupError(`the data directory ${dataDir} is in use by another Assent process; stop it first (or use MongoDB to run several processes)`);
     }
     throw err;

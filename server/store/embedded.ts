@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { claimDataDirectory } from './directory-lock.js';
 import { decodeDocument, encodeDocument } from './document-json.js';
 import { importNedbFiles } from './nedb-import.js';
 import { DuplicateKeyError, type Collection, type CollectionSpec, type Filter, type FindOptions, type Store, type StoredDocument } from './port.js';
-import { createCollectionTable, createFieldIndex, quoteName } from './sqlite-schema.js';
+import { createCollectionTable, createFieldIndex, quoteName, sqliteErrorCode } from './sqlite-schema.js';
 import { expiryOf, orderClause, setExpression, whereClause, type Sql, type SqlValue } from './sqlite-query.js';
 
 export const DATABASE_FILE = 'assent.sqlite';
@@ -35,12 +35,16 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
   const dir = path.join(dataDir, 'db');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, DATABASE_FILE);
-  const isNew = !existsSync(file);
   const db = new Database(file, { timeout: 0 });
-  claimDataDirectory(db, dataDir);
-  db.pragma('synchronous = NORMAL');
-  db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
-  if (isNew) importNedbFiles(db, dir);
+  try {
+    claimDataDirectory(db, dataDir);
+    db.pragma('synchronous = NORMAL');
+    db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
+    importNedbFiles(db, dir);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   const open = new Map<string, SqliteCollection<StoredDocument>>();
 
   return {
@@ -166,9 +170,8 @@ class SqliteCollection<T extends StoredDocument> implements Collection<T> {
     try {
       return operation();
     } catch (err) {
-      if (err instanceof Database.SqliteError && (err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || err.code === 'SQLITE_CONSTRAINT_UNIQUE')) {
-        throw new DuplicateKeyError(this.name, err.message);
-      }
+      const code = sqliteErrorCode(err);
+      if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DuplicateKeyError(this.name, String((err as Error).message));
       throw err;
     }
   }

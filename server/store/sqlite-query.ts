@@ -71,7 +71,7 @@ export function orderClause(sort: FindOptions['sort']): string {
     const f = fieldSql(field);
     return `${field === '_id' ? f.value : `coalesce(${f.date}, ${f.value})`} ${direction === -1 ? 'DESC' : 'ASC'}`;
   });
-  return ` ORDER BY ${by.join(', ')}`;
+  return ` ORDER BY ${[...by, 'rowid'].join(', ')}`;
 }
 
 /** `doc` with the given fields replaced (MongoDB's `$set`; undefined values are left out, as the driver does). */
