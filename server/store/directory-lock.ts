@@ -1,31 +1,32 @@
-import type Database from 'better-sqlite3';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { StartupError } from '../startup-error.js';
 import { sqliteErrorCode } from './sqlite-schema.js';
 
+/** A file that is an (empty) SQLite database only so that SQLite can lock it. */
+export const LOCK_FILE = 'assent.lock';
+
 /**
- * Makes the embedded database's connection the owner of the whole data directory (the store's
- * file and everything else kept beside it) for as long as the process lives.
+ * Makes this process the owner of the whole data directory (the store's database and everything
+ * else kept beside it) until the returned release is called or the process ends.
  *
- * In exclusive locking mode SQLite keeps the POSIX lock it takes on the database file for the
- * first write until the connection closes, and, in WAL mode, uses no shared memory, so no other
- * process can read or write the file meanwhile. The lock belongs to the kernel: when the owner
- * dies, however it dies, the kernel drops it as the process exits, before it is even reaped, so a
- * crashed owner never blocks a restart and no pid is ever guessed at. A live owner always blocks.
+ * The lock is SQLite's POSIX lock on `<dir>/assent.lock`, held by a connection in exclusive
+ * locking mode from its first write until it closes; SQLite also refuses a second connection of
+ * the same process. It belongs to the kernel: when the owner dies, however it dies, the kernel
+ * drops it as the process exits, before it is even reaped, so a crashed owner never blocks a
+ * restart and no pid is ever guessed at. A live owner always blocks.
  */
-export function claimDataDirectory(db: Database.Database, dataDir: string): void {
-  // The caller closes the connection if this throws.
+export function lockDataDirectory(dir: string, dataDir: string): () => void {
+  const lock = new Database(path.join(dir, LOCK_FILE), { timeout: 0 });
   try {
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.pragma('journal_mode = WAL');
-    // The first write takes the lock; recording the layout version is that write.
-    db.pragma(`user_version = ${LAYOUT_VERSION}`);
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.pragma('user_version = 1'); // the first write takes the lock
   } catch (err) {
+    lock.close();
     if (sqliteErrorCode(err) === 'SQLITE_BUSY') {
       throw new StartupError(`the data directory ${dataDir} is in use by another Assent process; stop it first (or use MongoDB to run several processes)`);
     }
     throw err;
   }
+  return () => lock.close();
 }
-
-/** The embedded store's file layout (a table per collection, see embedded.ts). */
-const LAYOUT_VERSION = 1;

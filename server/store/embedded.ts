@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { claimDataDirectory } from './directory-lock.js';
+import { startCheckpointer } from './checkpointer.js';
+import { lockDataDirectory } from './directory-lock.js';
 import { decodeDocument, encodeDocument } from './document-json.js';
 import { importNedbFiles } from './nedb-import.js';
 import { DuplicateKeyError, type Collection, type CollectionSpec, type Filter, type FindOptions, type Store, type StoredDocument } from './port.js';
@@ -11,6 +12,11 @@ import { expiryOf, orderClause, setExpression, whereClause, type Sql, type SqlVa
 export const DATABASE_FILE = 'assent.sqlite';
 /** SQLite's page cache for the one connection, in KiB; the rest of the file stays on disk (and in the OS cache). */
 const PAGE_CACHE_KIB = 16 * 1024;
+/** Past a checkpoint, the write-ahead log file is cut back to this size. */
+const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
+/** SQLite's own checkpoint threshold, in pages, used again should the checkpoint thread fail. */
+const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
+const BUSY_TIMEOUT_MS = 50;
 /** Statements are prepared once per distinct SQL text; filters with many shapes cannot grow this without bound. */
 const STATEMENT_CACHE_SIZE = 256;
 
@@ -22,9 +28,10 @@ const STATEMENT_CACHE_SIZE = 256;
  *
  * Durability: write-ahead log with `synchronous = NORMAL`. Every statement is its own transaction
  * and is in the WAL (written, not yet fsynced) when it returns, so an acknowledged write survives
- * the process being killed, SIGKILL included: the kernel holds the written pages. Only a power
- * loss or kernel crash can take back the last transactions before a checkpoint, never corrupt the
- * file; FULL would fsync on every commit, a disk flush per token issued, for that case alone.
+ * the process being killed, SIGKILL included: the kernel holds the written pages. A power loss or
+ * kernel crash can take back the last transactions before a checkpoint, never corrupt the file;
+ * FULL would fsync on every commit, a disk flush per token issued, for that case alone. The
+ * checkpoints, which do fsync, run in a worker thread (checkpointer.ts).
  *
  * better-sqlite3 is synchronous: each operation runs to completion in one turn of the event loop,
  * which is what makes `consume` atomic. Statements are small (index lookups; the sweep deletes in
@@ -34,17 +41,16 @@ const STATEMENT_CACHE_SIZE = 256;
 export async function openEmbeddedStore(dataDir: string): Promise<Store> {
   const dir = path.join(dataDir, 'db');
   mkdirSync(dir, { recursive: true });
+  const unlock = lockDataDirectory(dir, dataDir);
   const file = path.join(dir, DATABASE_FILE);
-  const db = new Database(file, { timeout: 0 });
+  let db: Database.Database;
   try {
-    claimDataDirectory(db, dataDir);
-    db.pragma('synchronous = NORMAL');
-    db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
-    importNedbFiles(db, dir);
+    db = openDatabase(file, dir);
   } catch (err) {
-    db.close();
+    unlock();
     throw err;
   }
+  const checkpointer = startCheckpointer(file, () => db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`));
   const open = new Map<string, SqliteCollection<StoredDocument>>();
 
   return {
@@ -65,9 +71,29 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
     },
     async close() {
       open.clear();
+      await checkpointer.stop();
       db.close();
+      unlock();
     },
   };
+}
+
+/** The server's connection, nedb files imported, automatic checkpoints left to the checkpointer. */
+function openDatabase(file: string, dir: string): Database.Database {
+  // Only the checkpointer shares the file, and it never holds a lock a writer waits on for long.
+  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+    importNedbFiles(db, dir);
+    db.pragma('wal_autocheckpoint = 0');
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 }
 
 class SqliteCollection<T extends StoredDocument> implements Collection<T> {
