@@ -20,6 +20,7 @@ export function lockDataDirectory(dir: string, dataDir: string): () => void {
   const lock = new Database(path.join(dir, LOCK_FILE), { timeout: 0 });
   try {
     lock.pragma('locking_mode = EXCLUSIVE');
+    lock.pragma('journal_mode = OFF'); // nothing in it to roll back, so no journal file beside it
     lock.pragma('user_version = 1'); // the first write takes the lock
   } catch (err) {
     lock.close();

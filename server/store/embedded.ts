@@ -16,7 +16,7 @@ const PAGE_CACHE_KIB = 16 * 1024;
 const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 /** SQLite's own checkpoint threshold, in pages, used again should the checkpoint thread fail. */
 const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
-const BUSY_TIMEOUT_MS = 50;
+const BUSY_TIMEOUT_MS = 1000;
 /** Statements are prepared once per distinct SQL text; filters with many shapes cannot grow this without bound. */
 const STATEMENT_CACHE_SIZE = 256;
 

@@ -3,7 +3,7 @@ import type { MaintenanceTask } from '../maintenance.js';
 import type { Store } from './port.js';
 
 /** Documents removed per statement: a few milliseconds of work, after which requests get their turn. */
-const SLICE = 500;
+const SLICE = 200;
 
 /**
  * The maintenance task that reclaims expired documents (codes, tokens, tickets, interactions,
