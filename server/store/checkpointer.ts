@@ -1,18 +1,26 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-/** How often the WAL is copied into the database file. */
-const INTERVAL_MS = 1000;
+export interface CheckpointSchedule {
+  /** How often the WAL is copied into the database file. */
+  intervalMs: number;
+  /** A log of this many pages is made to start over even while writes keep coming. */
+  restartFrames: number;
+}
+
+/** Every second; 16,384 pages of 4 KiB is 64 MiB of log. */
+const SCHEDULE: CheckpointSchedule = { intervalMs: 1000, restartFrames: 16_384 };
 /** How long the worker waits for the server's connection to finish a statement. */
 const BUSY_TIMEOUT_MS = 5000;
 
 /**
- * Runs in a worker thread with its own connection. Each tick first copies the write-ahead log
- * into the database without taking any lock the server's connection needs (PASSIVE), then
- * finishes the few frames written meanwhile and has the log start over (RESTART): under a steady
- * stream of writes a PASSIVE checkpoint is never complete, and a log that never restarts grows
- * without bound. RESTART holds the write lock only for that remainder, and waits here, not on the
- * event loop, for the server's connection to be between statements.
+ * Runs in a worker thread with its own connection. Each tick copies the write-ahead log into the
+ * database without taking any lock the server's connection needs (PASSIVE). Once all of it is
+ * copied, the server's next write starts the log over; but under a steady stream of writes a
+ * PASSIVE checkpoint is never complete, and a log that never starts over grows without bound. So
+ * when the log has grown past `restartFrames`, the tick also finishes the frames written
+ * meanwhile and has the log start over (RESTART), which holds the write lock for that remainder
+ * and waits here, not on the event loop, for the server's connection to be between statements.
  */
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -20,8 +28,8 @@ const Database = require(workerData.binding);
 const db = new Database(workerData.file, { timeout: workerData.busyTimeoutMs });
 db.pragma('synchronous = NORMAL');
 const timer = setInterval(() => {
-  db.pragma('wal_checkpoint(PASSIVE)');
-  db.pragma('wal_checkpoint(RESTART)');
+  const [{ log }] = db.pragma('wal_checkpoint(PASSIVE)');
+  if (log >= workerData.restartFrames) db.pragma('wal_checkpoint(RESTART)');
 }, workerData.intervalMs);
 parentPort.once('message', () => {
   clearInterval(timer);
@@ -35,9 +43,9 @@ parentPort.once('message', () => {
  * loop: the server's connection has automatic checkpoints turned off and this worker does them.
  * Should the worker fail, `onFailure` is told, so that the connection checkpoints again itself.
  */
-export function startCheckpointer(file: string, onFailure: (err: Error) => void): { stop(): Promise<void> } {
+export function startCheckpointer(file: string, onFailure: (err: Error) => void, schedule: CheckpointSchedule = SCHEDULE): { stop(): Promise<void> } {
   const binding = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER, { eval: true, workerData: { file, binding, intervalMs: INTERVAL_MS, busyTimeoutMs: BUSY_TIMEOUT_MS } });
+  const worker = new Worker(WORKER, { eval: true, workerData: { file, binding, busyTimeoutMs: BUSY_TIMEOUT_MS, ...schedule } });
   worker.on('error', onFailure);
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
