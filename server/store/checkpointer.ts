@@ -47,6 +47,8 @@ export function startCheckpointer(file: string, onFailure: (err: Error) => void,
   const binding = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER, { eval: true, workerData: { file, binding, busyTimeoutMs: BUSY_TIMEOUT_MS, ...schedule } });
   worker.on('error', onFailure);
+  // A process that forgets to close its store still ends; a checkpoint cut short is harmless.
+  worker.unref();
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     async stop() {

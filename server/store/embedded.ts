@@ -50,7 +50,9 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
     unlock();
     throw err;
   }
-  const checkpointer = startCheckpointer(file, () => db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`));
+  const checkpointer = startCheckpointer(file, () => {
+    if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`);
+  });
   const open = new Map<string, SqliteCollection<StoredDocument>>();
 
   return {
@@ -80,7 +82,8 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
 
 /** The server's connection, nedb files imported, automatic checkpoints left to the checkpointer. */
 function openDatabase(file: string, dir: string): Database.Database {
-  // Only the checkpointer shares the file, and it never holds a lock a writer waits on for long.
+  // Only the checkpointer shares the file; when it makes the log start over it holds the write
+  // lock for the last frames and an fsync, and waiting for that beats failing the request.
   const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   try {
     db.pragma('journal_mode = WAL');
