@@ -41,7 +41,7 @@ const STATEMENT_CACHE_SIZE = 256;
 export async function openEmbeddedStore(dataDir: string): Promise<Store> {
   const dir = path.join(dataDir, 'db');
   mkdirSync(dir, { recursive: true });
-  const unlock = lockDataDirectory(dir, dataDir);
+  const unlock = lockDataDirectory(dataDir);
   const file = path.join(dir, DATABASE_FILE);
   let db: Database.Database;
   try {
