@@ -52,6 +52,8 @@ export function startCheckpointer(file: string, onFailure: (err: Error) => void,
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     async stop() {
+      // Held again, or a process with nothing else to do would end before the worker is done.
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     },
