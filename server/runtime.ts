@@ -5,11 +5,13 @@ import type { Config } from './config/config.js';
 import { KeyRing } from './keys/key-ring.js';
 import { resolveKeySecret } from './keys/key-secret.js';
 import { createLogger, type Logger } from './logger.js';
+import { startMaintenance } from './maintenance.js';
 import { PolicyEngine } from './policy/engine.js';
 import { seedDemoData, type SeedCredentials } from './seeds.js';
 import { DemoCredentialsFile } from './demo-credentials.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/port.js';
+import { expirySweep } from './store/sweep.js';
 import { Accounts } from './store/repositories/accounts.js';
 import { Clients } from './store/repositories/clients.js';
 import { Grants } from './store/repositories/grants.js';
@@ -124,13 +126,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
   server.on('request', createApp(services).callback());
   logger.info('listening', { url, issuer: services.config.issuer, store: store.kind, policy: policy.digest });
+  const maintenance = startMaintenance([expirySweep(store, { limitPerCollection: config.sweepLimit }), decisions.retentionTask()], {
+    intervalMs: config.sweepIntervalSeconds * 1000,
+    logger,
+  });
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await drained;
+      await Promise.all([drained, maintenance.stop()]);
       await decisions.close();
       if (!options.store) await store.close();
       logger.info('stopped');

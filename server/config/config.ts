@@ -36,6 +36,8 @@ export interface Config {
   keepAliveTimeoutMs: number;
   /** HTTP: a connection with no traffic either way for this long is closed (ms). */
   socketIdleTimeoutMs: number;
+  sweepIntervalSeconds: number;
+  sweepLimit: number;
   registrationAccessPolicy: 'open' | 'token';
   initialAccessToken?: string;
   allowInsecureRedirects?: boolean;
@@ -87,6 +89,8 @@ const ENVIRONMENT: { key: keyof Config; env: string; kind: 'string' | 'integer' 
   { key: 'requestTimeoutMs', env: 'ASSENT_REQUEST_TIMEOUT_MS', kind: 'integer' },
   { key: 'keepAliveTimeoutMs', env: 'ASSENT_KEEPALIVE_TIMEOUT_MS', kind: 'integer' },
   { key: 'socketIdleTimeoutMs', env: 'ASSENT_SOCKET_IDLE_TIMEOUT_MS', kind: 'integer' },
+  { key: 'sweepIntervalSeconds', env: 'ASSENT_SWEEP_INTERVAL_SECONDS', kind: 'integer' },
+  { key: 'sweepLimit', env: 'ASSENT_SWEEP_LIMIT', kind: 'integer' },
   { key: 'registrationAccessPolicy', env: 'ASSENT_REGISTRATION', kind: 'string' },
   { key: 'initialAccessToken', env: 'ASSENT_INITIAL_ACCESS_TOKEN', kind: 'string' },
   { key: 'allowInsecureRedirects', env: 'ASSENT_ALLOW_INSECURE_REDIRECTS', kind: 'boolean' },
@@ -129,6 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: 30_000,
     keepAliveTimeoutMs: 5_000,
     socketIdleTimeoutMs: 30_000,
+    sweepIntervalSeconds: 60,
+    sweepLimit: 50_000,
     registrationAccessPolicy: 'open',
     ...merged,
   };

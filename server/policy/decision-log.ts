@@ -8,6 +8,7 @@ import { FileSink } from './decisions/file-sink.js';
 import type { DecisionSink } from './decisions/sink.js';
 import type { DecisionRecord } from './engine.js';
 import type { EntrypointName, EntrypointOutput, EntrypointPaths } from './entrypoints.js';
+import type { MaintenanceTask } from '../maintenance.js';
 
 /** A bundle's wasm (base64), stored once per digest. */
 interface BundleDocument extends StoredDocument {
@@ -30,12 +31,6 @@ export interface DecisionReplay {
 
 /** On the embedded store the log lives in `<dataDir>/decisions`. */
 export type DecisionLogOptions = Pick<Config, 'dataDir' | 'decisionRetentionDays' | 'decisionSegmentBytes'>;
-
-/** What a maintenance scheduler runs (server/maintenance.ts's MaintenanceTask). */
-export interface RetentionTask {
-  name: string;
-  run(now: Date): Promise<number>;
-}
 
 /**
  * Persists decision records and the bundles that made them, and replays recorded decisions. On
@@ -84,7 +79,7 @@ export class DecisionLog {
   }
 
   /** The retention as a periodic maintenance task. */
-  retentionTask(): RetentionTask {
+  retentionTask(): MaintenanceTask {
     return { name: 'decision-retention', run: (now) => this.applyRetention(now) };
   }
 

@@ -1,240 +1,207 @@
-import { mkdir, readFile, truncate } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { AppendLog } from './append-log.js';
-import { lockDirectory } from './directory-lock.js';
-import nedb from '@seald-io/nedb';
-import {
-  DuplicateKeyError,
-  liveQuery,
-  type Collection,
-  type CollectionSpec,
-  type FieldCondition,
-  type Filter,
-  type FindOptions,
-  type Scalar,
-  type Store,
-  type StoredDocument,
-} from './port.js';
+import Database from 'better-sqlite3';
+import { startCheckpointer } from './checkpointer.js';
+import { lockDataDirectory } from './directory-lock.js';
+import { decodeDocument, encodeDocument } from './document-json.js';
+import { importNedbFiles } from './nedb-import.js';
+import { DuplicateKeyError, type Collection, type CollectionSpec, type Filter, type FindOptions, type Store, type StoredDocument } from './port.js';
+import { createCollectionTable, createFieldIndex, quoteName, sqliteErrorCode } from './sqlite-schema.js';
+import { expiryOf, orderClause, setExpression, whereClause, type Sql, type SqlValue } from './sqlite-query.js';
 
-// The package's typings declare an ES default export, but at run time the CommonJS module itself
-// is the class.
-const Datastore = nedb as unknown as typeof nedb.default;
-const FILE_MODE = 0o644;
+export const DATABASE_FILE = 'assent.sqlite';
+/** SQLite's page cache for the one connection, in KiB; the rest of the file stays on disk (and in the OS cache). */
+const PAGE_CACHE_KIB = 16 * 1024;
+/** Past a checkpoint, the write-ahead log file is cut back to this size. */
+const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
+/** SQLite's own checkpoint threshold, in pages, used again should the checkpoint thread fail. */
+const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
+const BUSY_TIMEOUT_MS = 1000;
+/** Statements are prepared once per distinct SQL text; filters with many shapes cannot grow this without bound. */
+const STATEMENT_CACHE_SIZE = 256;
 
 /**
- * The zero-setup store: one append-only file per collection under `<dataDir>/db`, loaded into
- * memory at open. Every operation goes through the datastore's single executor queue, which is
- * what makes `consume` atomic. Writes reach the file through an AppendLog (one open descriptor,
- * direct or group-committed appends) instead of nedb's open-append-close per write, so the queue
- * does not wait on the disk; instead no operation's result, read or write, is given back before
- * every write queued ahead of it is in the file. One process owns a data directory; use MongoDB
- * to scale out.
+ * The zero-setup store: one SQLite database, `<dataDir>/db/assent.sqlite`, a table per collection
+ * holding each document as JSON text beside its `_id` and expiry. Only SQLite's bounded page cache
+ * is in memory, so the store's footprint does not grow with its data, and start-up reads nothing
+ * but the schema.
+ *
+ * Durability: write-ahead log with `synchronous = NORMAL`. Every statement is its own transaction
+ * and is in the WAL (written, not yet fsynced) when it returns, so an acknowledged write survives
+ * the process being killed, SIGKILL included: the kernel holds the written pages. A power loss or
+ * kernel crash can take back the last transactions before a checkpoint, never corrupt the file;
+ * FULL would fsync on every commit, a disk flush per token issued, for that case alone. The
+ * checkpoints, which do fsync, run in a worker thread (checkpointer.ts).
+ *
+ * better-sqlite3 is synchronous: each operation runs to completion in one turn of the event loop,
+ * which is what makes `consume` atomic. Statements are small (index lookups; the sweep deletes in
+ * bounded slices) so no turn is long. One process owns a data directory (directory-lock.ts); use
+ * MongoDB to scale out.
  */
 export async function openEmbeddedStore(dataDir: string): Promise<Store> {
   const dir = path.join(dataDir, 'db');
-  await mkdir(dir, { recursive: true });
-  const unlock = await lockDirectory(dir);
-  const open = new Map<string, Promise<EmbeddedCollection<StoredDocument>>>();
+  mkdirSync(dir, { recursive: true });
+  const unlock = lockDataDirectory(dataDir);
+  const file = path.join(dir, DATABASE_FILE);
+  let db: Database.Database;
+  try {
+    db = openDatabase(file, dir);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+  const checkpointer = startCheckpointer(file, () => {
+    if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`);
+  });
+  const open = new Map<string, SqliteCollection<StoredDocument>>();
 
   return {
     kind: 'embedded',
-    collection<T extends StoredDocument>(name: string, spec: CollectionSpec = {}) {
+    async collection<T extends StoredDocument>(name: string, spec: CollectionSpec = {}) {
       let found = open.get(name);
       if (!found) {
-        found = EmbeddedCollection.open(name, path.join(dir, `${name}.db`), spec);
+        found = SqliteCollection.open(db, name, spec);
         open.set(name, found);
       }
-      return found as unknown as Promise<Collection<T>>;
+      return found as unknown as Collection<T>;
     },
-    async ping() {},
+    openedCollections() {
+      return [...open.values()];
+    },
+    async ping() {
+      db.prepare('SELECT 1').get();
+    },
     async close() {
-      const collections = await Promise.all(open.values());
-      await Promise.all(collections.map((c) => c.close()));
       open.clear();
-      await unlock();
+      await checkpointer.stop();
+      db.close();
+      unlock();
     },
   };
 }
 
-class EmbeddedCollection<T extends StoredDocument> implements Collection<T> {
-  private constructor(
-    private readonly name: string,
-    private readonly db: nedb.default<T>,
-    private readonly log: AppendLog,
-  ) {}
+/** The server's connection, nedb files imported, automatic checkpoints left to the checkpointer. */
+function openDatabase(file: string, dir: string): Database.Database {
+  // Only the checkpointer shares the file; when it makes the log start over it holds the write
+  // lock for the last frames and an fsync, and waiting for that beats failing the request.
+  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+    importNedbFiles(db, dir);
+    db.pragma('wal_autocheckpoint = 0');
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
 
-  static async open<T extends StoredDocument>(name: string, filename: string, spec: CollectionSpec) {
-    await dropTornTail(filename);
-    const db = new Datastore<T>({ filename });
-    const log = new AppendLog(filename, FILE_MODE);
-    // nedb calls this, inside its executor, for every insert, update, removal and index change.
-    (db.persistence as unknown as { persistNewStateAsync(docs: object[]): Promise<void> }).persistNewStateAsync = async (docs) => {
-      if (docs.length > 0) log.append(docs.map((doc) => `${JSON.stringify(withNedbDates(doc))}\n`).join(''));
-    };
-    db.on('compaction.done', () => void log.reopen());
-    await db.loadDatabaseAsync();
-    for (const fieldName of spec.unique ?? []) await db.ensureIndexAsync({ fieldName, unique: true, sparse: true });
-    // Sparse: a document without the field (most tokens lack most lineage fields) is left out
-    // rather than piled under one `undefined` key; nedb never answers a missing-field query from
-    // an index anyway.
-    for (const fieldName of spec.indexed ?? []) await db.ensureIndexAsync({ fieldName, sparse: true });
-    await log.settled();
-    return new EmbeddedCollection<T>(name, db, log);
+class SqliteCollection<T extends StoredDocument> implements Collection<T> {
+  private readonly table: string;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly name: string,
+  ) {
+    this.table = quoteName(name);
+  }
+
+  static open<T extends StoredDocument>(db: Database.Database, name: string, spec: CollectionSpec) {
+    createCollectionTable(db, name);
+    for (const field of spec.unique ?? []) createFieldIndex(db, name, field, 'unique');
+    for (const field of spec.indexed ?? []) createFieldIndex(db, name, field, 'plain');
+    return new SqliteCollection<T>(db, name);
   }
 
   async insert(doc: T) {
-    try {
-      await this.written(this.db.insertAsync(doc));
-    } catch (err) {
-      throw this.translate(err);
-    }
+    this.translating(() => this.statement(`INSERT INTO ${this.table} (_id, expiresAt, doc) VALUES (?, ?, ?)`).run(doc._id, expiryOf(doc), encodeDocument(doc)));
   }
 
-  findOne(filter: Filter) {
-    return this.written(this.db.findOneAsync(live(filter)));
+  async findOne(filter: Filter) {
+    const [statement, params] = this.live(filter, (where) => `SELECT doc FROM ${this.table} WHERE ${where} LIMIT 1`);
+    const row = statement.get(...params) as { doc: string } | undefined;
+    return row ? decodeDocument<T>(row.doc) : null;
   }
 
-  find(filter: Filter, options: FindOptions = {}) {
-    let cursor = this.db.findAsync(live(filter));
-    if (options.sort) cursor = cursor.sort(options.sort);
-    if (options.limit !== undefined) cursor = cursor.limit(options.limit);
-    return this.written(cursor);
+  async find(filter: Filter, options: FindOptions = {}) {
+    const limit = options.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.trunc(options.limit))}`;
+    const [statement, params] = this.live(filter, (where) => `SELECT doc FROM ${this.table} WHERE ${where}${orderClause(options.sort)}${limit}`);
+    const rows = statement.all(...params) as { doc: string }[];
+    return rows.map((row) => decodeDocument<T>(row.doc));
   }
 
-  count(filter: Filter) {
-    return this.written(this.db.countAsync(live(filter)));
+  async count(filter: Filter) {
+    const [statement, params] = this.live(filter, (where) => `SELECT count(*) AS n FROM ${this.table} WHERE ${where}`);
+    return (statement.get(...params) as { n: number }).n;
   }
 
   async update(filter: Filter, set: Partial<T>) {
-    try {
-      const { numAffected } = await this.written(this.db.updateAsync(live(filter), { $set: set }, { multi: true }));
-      return numAffected;
-    } catch (err) {
-      throw this.translate(err);
-    }
+    const change = this.change(set);
+    const [statement, params] = this.live(filter, (where) => `UPDATE ${this.table} SET ${change.text} WHERE ${where}`, change.params);
+    return this.translating(() => statement.run(...params)).changes;
   }
 
   async consume(filter: Filter, set: Partial<T>) {
-    const { affectedDocuments } = await this.written(this.db.updateAsync(live(filter), { $set: set }, { returnUpdatedDocs: true }));
-    return (affectedDocuments as T | null) ?? null;
+    const change = this.change(set);
+    const [statement, params] = this.live(
+      filter,
+      (where) => `UPDATE ${this.table} SET ${change.text} WHERE _id = (SELECT _id FROM ${this.table} WHERE ${where} LIMIT 1) RETURNING doc`,
+      change.params,
+    );
+    const row = this.translating(() => statement.get(...params)) as { doc: string } | undefined;
+    return row ? decodeDocument<T>(row.doc) : null;
   }
 
   async upsert(doc: T) {
+    const sql = `INSERT INTO ${this.table} (_id, expiresAt, doc) VALUES (?, ?, ?) ON CONFLICT (_id) DO UPDATE SET expiresAt = excluded.expiresAt, doc = excluded.doc`;
+    this.translating(() => this.statement(sql).run(doc._id, expiryOf(doc), encodeDocument(doc)));
+  }
+
+  async delete(filter: Filter) {
+    const where = whereClause(filter);
+    return this.statement(`DELETE FROM ${this.table} WHERE ${where.text}`).run(...where.params).changes;
+  }
+
+  async sweepExpired(now: Date, limit: number) {
+    const sql = `DELETE FROM ${this.table} WHERE _id IN (SELECT _id FROM ${this.table} WHERE expiresAt <= ? LIMIT ?)`;
+    return this.statement(sql).run(now.getTime(), Math.max(0, Math.trunc(limit))).changes;
+  }
+
+  /** The SET list for `set`: the document's fields, and the expiry column when it changes. */
+  private change(set: Partial<T>): Sql {
+    const doc = setExpression(set);
+    if (!('expiresAt' in set) || set.expiresAt === undefined) return { text: `doc = ${doc.text}`, params: doc.params };
+    return { text: `doc = ${doc.text}, expiresAt = ?`, params: [...doc.params, expiryOf(set)] };
+  }
+
+  /** The statement whose WHERE is `filter` on live documents only (see port.ts), and its params after any `leading` ones. */
+  private live(filter: Filter, sql: (where: string) => string, leading: SqlValue[] = []): [Database.Statement, SqlValue[]] {
+    const where = whereClause(filter);
+    const statement = this.statement(sql(`(expiresAt IS NULL OR expiresAt > ?) AND ${where.text}`));
+    return [statement, [...leading, Date.now(), ...where.params]];
+  }
+
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value as string);
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private translating<R>(operation: () => R): R {
     try {
-      await this.written(this.db.updateAsync({ _id: doc._id }, doc, { upsert: true }));
+      return operation();
     } catch (err) {
-      throw this.translate(err);
+      const code = sqliteErrorCode(err);
+      if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DuplicateKeyError(this.name, String((err as Error).message));
+      throw err;
     }
   }
-
-  delete(filter: Filter) {
-    return this.written(this.db.removeAsync(toNedbQuery(filter), { multi: true }));
-  }
-
-  sweepExpired(now: Date = new Date()) {
-    return this.written(this.db.removeAsync({ expiresAt: { $lte: now } }, { multi: true }));
-  }
-
-  /** Rewrites the file as one line per live document, then closes it. */
-  async close() {
-    await this.log.settled();
-    await this.db.compactDatafileAsync();
-    await this.log.close();
-  }
-
-  /** The operation's result, once every write queued before it has reached the file. */
-  private async written<R>(operation: PromiseLike<R>): Promise<R> {
-    const result = await operation;
-    await this.log.settled();
-    return result;
-  }
-
-  private translate(err: unknown) {
-    if (err && typeof err === 'object' && 'errorType' in err && err.errorType === 'uniqueViolated') {
-      return new DuplicateKeyError(this.name, String((err as { key?: unknown }).key));
-    }
-    return err;
-  }
-}
-
-/**
- * nedb appends one line per write; a crash mid-append leaves a partial last line, which nedb counts
- * as corruption and, in a file of fewer than ten lines, refuses to load at all. That line was never
- * acknowledged, so it is cut off.
- */
-async function dropTornTail(filename: string) {
-  const content = await readFile(filename).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return Buffer.alloc(0);
-    throw err;
-  });
-  if (content.length > 0 && content.at(-1) !== NEWLINE) await truncate(filename, content.lastIndexOf(NEWLINE) + 1);
-}
-
-const NEWLINE = 0x0a;
-
-/**
- * The document as nedb writes its lines: JSON with every date as `{"$$date": ms}`. Converting
- * first lets JSON.stringify run without a replacer, which is about twice as fast as nedb's own
- * serialize; nedb has already checked the keys of anything it persists.
- */
-function withNedbDates(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (value instanceof Date) return { $$date: value.getTime() };
-  if (Array.isArray(value)) return value.map(withNedbDates);
-  const converted: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) converted[key] = withNedbDates(field);
-  return converted;
-}
-
-type Query = Record<string, unknown>;
-
-function live(filter: Filter): Query {
-  return { ...toNedbQuery(filter), ...liveQuery({}) };
-}
-
-/**
- * nedb has no `$eq`, and a missing field never equals null there, whereas MongoDB treats it as
- * null for `$eq`, `$ne`, `$in` and `$nin`. Conditions that need either are rewritten; the rest stay top-level, where nedb's indexes
- * can serve them.
- */
-function toNedbQuery(filter: Filter): Query {
-  const query: Query = {};
-  const rewritten: Query[] = [];
-  for (const [field, value] of Object.entries(filter)) {
-    const condition = asCondition(value);
-    const onlyEq = '$eq' in condition && Object.keys(condition).length === 1;
-    if (mentionsNull(condition) || ('$eq' in condition && !onlyEq)) rewritten.push(nullAware(field, condition));
-    else query[field] = onlyEq ? condition.$eq : condition;
-  }
-  return rewritten.length ? { ...query, $and: rewritten } : query;
-}
-
-function asCondition(value: Scalar | FieldCondition): FieldCondition {
-  const isCondition = value !== null && typeof value === 'object' && !(value instanceof Date);
-  return isCondition ? value : { $eq: value };
-}
-
-function mentionsNull(c: FieldCondition) {
-  return [c.$eq, c.$ne, ...(c.$in ?? []), ...(c.$nin ?? [])].includes(null);
-}
-
-/** Matches a present field as nedb would, and a missing one as MongoDB matches null. */
-function nullAware(field: string, condition: FieldCondition): Query {
-  const { $eq, ...rest } = condition;
-  const present: Query[] = [{ [field]: { ...rest, $exists: true } }];
-  if ($eq !== undefined) present.push({ [field]: $eq });
-  const presentMatch = { $and: present };
-  return missingMatches(condition) ? { $or: [presentMatch, { [field]: { $exists: false } }] } : presentMatch;
-}
-
-/** Whether MongoDB would match a document lacking the field, i.e. whether null satisfies every operator. */
-function missingMatches(c: FieldCondition) {
-  return (
-    (c.$eq === undefined || c.$eq === null) &&
-    (c.$ne === undefined || c.$ne !== null) &&
-    (c.$in === undefined || c.$in.includes(null)) &&
-    (c.$nin === undefined || !c.$nin.includes(null)) &&
-    [c.$gt, c.$gte, c.$lt, c.$lte].every((bound) => bound === undefined) &&
-    c.$exists !== true
-  );
 }

@@ -38,11 +38,22 @@ export async function openMongoStore(uri: string, dbName: string): Promise<Store
   const client = new MongoClient(uri, { ignoreUndefined: true });
   await client.connect();
   const db = client.db(dbName);
+  const open = new Map<string, Promise<MongoStoreCollection<StoredDocument>>>();
+  const opened: MongoStoreCollection<StoredDocument>[] = [];
 
   return {
     kind: 'mongodb',
-    async collection<T extends StoredDocument>(name: string, spec: CollectionSpec = {}) {
-      return MongoStoreCollection.open<T>(db, name, spec);
+    collection<T extends StoredDocument>(name: string, spec: CollectionSpec = {}) {
+      let found = open.get(name);
+      if (!found) {
+        found = MongoStoreCollection.open<StoredDocument>(db, name, spec);
+        open.set(name, found);
+        found.then((collection) => opened.push(collection), () => open.delete(name));
+      }
+      return found as unknown as Promise<Collection<T>>;
+    },
+    openedCollections() {
+      return [...opened];
     },
     async ping() {
       await db.command({ ping: 1 });
@@ -64,7 +75,11 @@ class MongoStoreCollection<T extends StoredDocument> implements Collection<T> {
     // sparse: documents without the field do not collide with each other.
     for (const field of spec.unique ?? []) await rows.createIndex({ [field]: 1 }, { unique: true, sparse: true });
     for (const field of spec.indexed ?? []) await rows.createIndex({ [field]: 1 });
-    return new MongoStoreCollection<T>(rows, db.collection<Row>(`${name}.claims`));
+    // What the sweep looks for; sparse, as most documents of most collections never expire.
+    await rows.createIndex({ expiresAt: 1 }, { sparse: true });
+    const claims = db.collection<Row>(`${name}.claims`);
+    await claims.createIndex({ expiresAt: 1 });
+    return new MongoStoreCollection<T>(rows, claims);
   }
 
   async insert(doc: T) {
@@ -123,9 +138,9 @@ class MongoStoreCollection<T extends StoredDocument> implements Collection<T> {
     return (await this.rows.deleteMany(filter as MongoFilter<Row>)).deletedCount;
   }
 
-  async sweepExpired(now: Date = new Date()) {
-    await this.claims.deleteMany({ expiresAt: { $lte: now } });
-    return (await this.rows.deleteMany({ expiresAt: { $lte: now } })).deletedCount;
+  async sweepExpired(now: Date, limit: number) {
+    await sweep(this.claims, now, limit);
+    return sweep(this.rows, now, limit);
   }
 
   private async translating<R>(operation: () => Promise<R>): Promise<R> {
@@ -136,6 +151,15 @@ class MongoStoreCollection<T extends StoredDocument> implements Collection<T> {
       throw err;
     }
   }
+}
+
+/** deleteMany has no limit: the ids of at most `limit` expired documents are looked up first. */
+async function sweep(rows: MongoCollection<Row>, now: Date, limit: number) {
+  if (limit <= 0) return 0;
+  const expired = { expiresAt: { $lte: now } };
+  const ids = (await rows.find(expired, { projection: { _id: 1 }, limit }).toArray()).map((row) => row._id);
+  if (ids.length === 0) return 0;
+  return (await rows.deleteMany({ _id: { $in: ids }, ...expired })).deletedCount;
 }
 
 function isDuplicateKey(err: unknown): err is MongoServerError {

@@ -50,8 +50,11 @@ export interface Collection<T extends StoredDocument> {
   /** Replaces the whole document with this `_id`, inserting it if absent. */
   upsert(doc: T): Promise<void>;
   delete(filter: Filter): Promise<number>;
-  /** Reclaims expired documents; correctness never depends on it running. */
-  sweepExpired(now?: Date): Promise<number>;
+  /**
+   * Reclaims up to `limit` documents expired by `now` and returns how many it removed; correctness
+   * never depends on it running. The bound keeps one call short (server/store/sweep.ts calls it).
+   */
+  sweepExpired(now: Date, limit: number): Promise<number>;
 }
 
 export interface CollectionSpec {
@@ -64,6 +67,8 @@ export interface CollectionSpec {
 export interface Store {
   readonly kind: 'embedded' | 'mongodb';
   collection<T extends StoredDocument>(name: string, spec?: CollectionSpec): Promise<Collection<T>>;
+  /** Every collection opened through this store so far (what the expiry sweep visits). */
+  openedCollections(): Collection<StoredDocument>[];
   /** Cheap liveness check for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -214,11 +214,21 @@ describe.each(storeBackends)('$name store', (backend) => {
       await items.insert({ _id: 'old', n: 1, expiresAt: past() });
       await items.insert({ _id: 'new', n: 1, expiresAt: future() });
       await items.insert({ _id: 'plain', n: 1 });
-      expect(await items.sweepExpired()).toBe(1);
+      expect(await items.sweepExpired(new Date(), 10)).toBe(1);
       await items.insert({ _id: 'old', n: 1 });
       expect(ids(await items.find({}))).toEqual(['new', 'old', 'plain']);
-      expect(await items.sweepExpired(new Date(Date.now() + 2 * HOUR))).toBe(1);
+      expect(await items.sweepExpired(new Date(Date.now() + 2 * HOUR), 10)).toBe(1);
       expect(ids(await items.find({}))).toEqual(['old', 'plain']);
+    });
+
+    test('sweepExpired removes at most `limit` documents per call', async () => {
+      const items = await fresh();
+      for (let n = 0; n < 5; n++) await items.insert({ _id: `old${n}`, n, expiresAt: past() });
+      await items.insert({ _id: 'new', n: 9, expiresAt: future() });
+      const removed = [];
+      for (let call = 0; call < 4; call++) removed.push(await items.sweepExpired(new Date(), 2));
+      expect(removed).toEqual([2, 2, 1, 0]);
+      expect(ids(await items.find({}))).toEqual(['new']);
     });
   });
 
