@@ -132,7 +132,7 @@ describe.each(backends)('npm run accounts on the $name store', (backend) => {
       if (!server) await start();
       const refused = await accounts(env, ['disable', BOB]);
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toMatch(/^accounts: the data directory \S+ is in use by process \d+; stop it first \(or use MongoDB to run several processes\)\n$/);
+      expect(refused.stderr).toMatch(/^accounts: the data directory \S+ is in use by another Assent process; stop it first \(or use MongoDB to run several processes\)\n$/);
     });
   }
 

@@ -6,13 +6,12 @@ import { ProtocolError } from '../../server/http/errors.js';
 import { registrationMetadata } from '../../server/http/registration.js';
 import { ASSERTION_ALGORITHMS, CLIENT_AUTH_METHODS } from '../../server/oauth/clients/authenticate.js';
 import { ClientRegistration } from '../../server/oauth/clients/registration.js';
-import type { StoredDocument } from '../../server/store/port.js';
+import { storedDecisions } from '../support/decisions.js';
 import type { ClientDocument } from '../../server/store/repositories/clients.js';
 import { storeBackends } from '../support/stores.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /** What the decision log stores (the input as JSON text). */
-type StoredDecision = StoredDocument & { entrypoint: string; input: string; result: string };
 
 const INITIAL_ACCESS_TOKEN = 'initial-access-token-for-tests-0123456789';
 
@@ -200,8 +199,8 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
       const { client_id: clientId, registration_access_token: token, ...information } = await response.json();
       expect(information).not.toHaveProperty('scope');
       expect((await server.services.clients.byId(clientId))?.metadata.scope).toBe('');
-      const consents = await (await server.services.store.collection<StoredDecision>('decisions')).find({ entrypoint: 'consent' });
-      expect(consents.filter((d) => JSON.parse(d.input).client.client_id === clientId).map((d) => JSON.parse(d.result))).toEqual([expect.objectContaining({ granted: [] })]);
+      const consents = await storedDecisions({ store: server.services.store, dataDir: server.services.config.dataDir }, 'consent');
+      expect(consents.filter((d) => (d.input as { client: { client_id: string } }).client.client_id === clientId).map((d) => d.result)).toEqual([expect.objectContaining({ granted: [] })]);
 
       const read = await (await request('GET', `/register/${clientId}`, { token })).json();
       expect(read).not.toHaveProperty('scope');

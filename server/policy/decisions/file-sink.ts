@@ -25,6 +25,9 @@ interface Pending {
   reject(err: unknown): void;
 }
 
+/** The longest acknowledged records wait for an fdatasync (what a power cut can lose). */
+const SYNC_INTERVAL_MS = 1000;
+
 /** Index rows added per transaction while catching up at open. */
 const CATCH_UP_BATCH = 5000;
 
@@ -34,8 +37,11 @@ const CATCH_UP_BATCH = 5000;
  * held in memory, and opening reads no segment unless the index is missing or behind.
  *
  * Writes are group-committed: everything appended while a write is in flight goes out in the
- * next write, followed by one fdatasync; a record's `append` resolves only after that, so an
- * acknowledged decision survives a crash. Writes (and retention) run one at a time, so the
+ * next write, and a record's `append` resolves once that write is in the kernel, so an
+ * acknowledged decision survives the process being killed. The disk itself is synced at most
+ * SYNC_INTERVAL_MS later (and at rotation and close): the durability class of the embedded
+ * store's own writes (WAL, synchronous=NORMAL), whose token records these decisions sit beside,
+ * so a request never waits on an fsync. Writes (and retention) run one at a time, so the
  * segment grows strictly in order and a crash can only leave a torn tail after the last
  * acknowledged record, which open() cuts off. After a failed write nothing more is accepted.
  */
@@ -45,6 +51,9 @@ export class FileSink implements DecisionSink {
   /** The last queued write or retention run; the next one starts after it. */
   private tail: Promise<unknown> = Promise.resolve();
   private failure: unknown;
+  /** Set while written bytes wait for the periodic fdatasync. */
+  private syncTimer: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly options: FileSinkOptions,
@@ -118,10 +127,16 @@ export class FileSink implements DecisionSink {
     });
   }
 
-  async close(): Promise<void> {
-    await this.tail;
-    await this.handle.close();
-    this.index.close();
+  /** Waits for the writes in flight, syncs and closes; closing again waits for the first close. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.tail;
+      clearTimeout(this.syncTimer);
+      await this.handle.datasync();
+      await this.handle.close();
+      this.index.close();
+    })();
+    return this.closing;
   }
 
   private serially<T>(task: () => Promise<T>): Promise<T> {
@@ -157,12 +172,12 @@ export class FileSink implements DecisionSink {
     }
   }
 
-  /** Writes the lines at the end of the current segment, waits for the disk, then indexes them. */
+  /** Writes the lines at the end of the current segment, then indexes them; the disk sync follows within SYNC_INTERVAL_MS. */
   private async commit(group: Pending[]): Promise<void> {
     if (group.length === 0) return;
     const bytes = Buffer.concat(group.map((item) => item.line));
     for (let written = 0; written < bytes.length; ) written += (await this.handle.write(bytes, written)).bytesWritten;
-    await this.handle.datasync();
+    this.syncTimer ??= setTimeout(() => void this.serially(() => this.syncSoon()), SYNC_INTERVAL_MS).unref();
     let offset = this.size;
     const entries = group.map(({ line, record }): IndexEntry => {
       const entry = { seq: this.seq, offset, length: line.length, ...entryOf(record) };
@@ -173,7 +188,15 @@ export class FileSink implements DecisionSink {
     this.size = offset;
   }
 
+  private async syncSoon(): Promise<void> {
+    this.syncTimer = undefined;
+    await this.handle.datasync().catch((err: unknown) => (this.failure ??= err));
+  }
+
   private async rotate(): Promise<void> {
+    clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+    await this.handle.datasync();
     await this.handle.close();
     this.seq += 1;
     this.handle = await open(segmentPath(this.options.dir, this.seq), 'a');
@@ -226,8 +249,8 @@ function entryOf(record: DecisionRecord): Omit<IndexEntry, 'seq' | 'offset' | 'l
 /**
  * Indexes what the index lacks of one segment (all of it when the index is new). In the last
  * segment, a line that does not end in a newline or does not parse is a write torn by a crash —
- * never acknowledged, since a record is acknowledged only once it and everything before it is on
- * disk — and the file is cut there. Elsewhere it is damage, and the log refuses to open.
+ * never acknowledged, since a record is acknowledged only once it and everything before it has
+ * been written — and the file is cut there. Elsewhere it is damage, and the log refuses to open.
  */
 async function catchUp(index: SegmentIndex, dir: string, seq: number, last: boolean): Promise<void> {
   index.addSegment(seq);
