@@ -116,7 +116,7 @@ export function createRouter(services: Services): Router {
       policy: services.policy,
       decisions: services.decisions,
       config: services.config,
-      onDelete: (clientId) => revokeClientIssuance(services, clientId),
+      revokeIssuance: (clientId) => revokeClientIssuance(services, clientId),
     }),
     config: services.config,
   });

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SeedCredentials } from './seeds.js';
 
@@ -24,6 +24,8 @@ export class DemoCredentialsFile {
     for (const c of seeded.clientSecrets) lines.push(`  client  ${c.clientId}  secret: ${c.secret}`);
     await mkdir(path.dirname(this.file), { recursive: true });
     await writeFile(this.file, `${lines.join('\n')}\n`, { mode: 0o600 });
+    // `mode` applies only when the file is created; one left by an earlier start keeps its own.
+    await chmod(this.file, 0o600);
     this.gone = false;
   }
 

@@ -92,7 +92,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   try {
     await listen(server, config.port, config.host ?? '127.0.0.1');
   } catch (err) {
-    // The embedded store's lock and its last writes (the demo seed) must not die with the process.
+    // Closed, so that a caller in the same process (a test, a retry) can open the directory again.
+    await decisions.close();
     if (!options.store) await store.close();
     throw err;
   }

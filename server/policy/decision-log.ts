@@ -49,11 +49,12 @@ export class DecisionLog {
 
   static async open(store: Store, engine: BundleSource, options: DecisionLogOptions): Promise<DecisionLog> {
     const bundles = await store.collection<BundleDocument>('policy_bundles');
-    const sink =
-      store.kind === 'embedded'
-        ? await FileSink.open({ dir: path.join(options.dataDir, 'decisions'), segmentBytes: options.decisionSegmentBytes, retentionDays: options.decisionRetentionDays })
-        : await CollectionSink.open(store, options.decisionRetentionDays);
-    return new DecisionLog(sink, bundles, engine);
+    const collection = await CollectionSink.open(store, options.decisionRetentionDays);
+    if (store.kind !== 'embedded') return new DecisionLog(collection, bundles, engine);
+    const files = await FileSink.open({ dir: path.join(options.dataDir, 'decisions'), segmentBytes: options.decisionSegmentBytes, retentionDays: options.decisionRetentionDays });
+    // Decisions an earlier version kept in the embedded store (imported from its nedb files).
+    await collection.moveInto(files);
+    return new DecisionLog(files, bundles, engine);
   }
 
   /** Writes a record made by this log's engine, storing its bundle first if not yet stored. */

@@ -53,8 +53,9 @@ export async function partyFromClaimToken(services: Services, clientId: string, 
  * identity is linked to; undefined otherwise.
  */
 export async function accountOfParty(services: Services, party: RequestingParty): Promise<string | undefined> {
-  if (party.iss === services.config.issuer) return party.sub;
-  return (await services.identities.find(party.iss, party.sub))?.accountId;
+  const sub = party.iss === services.config.issuer ? party.sub : (await services.identities.find(party.iss, party.sub))?.accountId;
+  // A disabled account is no one's to act as; its claims tokens may outlive the disabling.
+  return sub !== undefined && (await services.accounts.usable(sub)) ? sub : undefined;
 }
 
 /** A persisted claims token this server gave the same client earlier. */

@@ -363,16 +363,16 @@ describe.each(storeBackends)('the registration service on the $name store', (bac
     server = await startTestServer(backend);
   });
   afterAll(() => server.stop());
-  const policyDeps = () => ({ policy: server.services.policy, decisions: server.services.decisions, onDelete: async () => {} });
+  const policyDeps = () => ({ policy: server.services.policy, decisions: server.services.decisions, revokeIssuance: async () => {} });
 
-  test('deleting a client runs the onDelete hook once the client is gone', async () => {
+  test('deleting a client revokes its issuance before and after the client is gone', async () => {
     const { clients } = server.services;
     const seen: { clientId: string; stillThere: boolean }[] = [];
     const registration = new ClientRegistration({
       ...policyDeps(),
       clients,
       config: { issuer: 'https://as.example' },
-      onDelete: async (clientId) => {
+      revokeIssuance: async (clientId) => {
         seen.push({ clientId, stillThere: (await clients.byId(clientId)) !== null });
       },
     });
@@ -380,7 +380,29 @@ describe.each(storeBackends)('the registration service on the $name store', (bac
     await expect(registration.delete(clientId, 'wrong')).rejects.toBeInstanceOf(ProtocolError);
     expect(seen).toEqual([]);
     await registration.delete(clientId, token);
-    expect(seen).toEqual([{ clientId, stillThere: false }]);
+    expect(seen).toEqual([
+      { clientId, stillThere: true },
+      { clientId, stillThere: false },
+    ]);
+  });
+
+  test('a revocation that fails leaves the client in place, so the delete can be sent again', async () => {
+    const { clients } = server.services;
+    let failing = true;
+    const registration = new ClientRegistration({
+      ...policyDeps(),
+      clients,
+      config: { issuer: 'https://as.example' },
+      revokeIssuance: async () => {
+        if (failing) throw new Error('store unavailable');
+      },
+    });
+    const { client_id: clientId, registration_access_token: token } = await registration.register(webClient);
+    await expect(registration.delete(clientId, token)).rejects.toThrow('store unavailable');
+    expect(await clients.byId(clientId)).not.toBeNull();
+    failing = false;
+    await registration.delete(clientId, token);
+    expect(await clients.byId(clientId)).toBeNull();
   });
 
   test('plain http redirect URIs are accepted only when insecure redirects are allowed', async () => {

@@ -191,6 +191,22 @@ describe('the embedded decision log’s files', () => {
     await rm(options.dataDir, { recursive: true, force: true });
   });
 
+  it('moves the decisions an earlier version kept in the store (imported from nedb) into the file log, once', async () => {
+    const records = Array.from({ length: 3 }, (_, i) => engine.decide('claims', claimsInput(`owner-${i % 2}`)).record);
+    const legacy = await store.collection<StoredDocument & Record<string, unknown>>('decisions');
+    for (const r of records) {
+      await legacy.insert({ _id: r.id, entrypoint: r.entrypoint, bundleDigest: r.bundleDigest, decidedAt: r.decidedAt, input: r.inputJson, result: JSON.stringify(r.result), ownerId: (r.input as { owner: { sub: string } }).owner.sub });
+    }
+    const log = await openLog();
+    await expect(legacy.count({})).resolves.toBe(0);
+    for (const r of records) await expect(log.find(r.id)).resolves.toEqual(r);
+    expect((await log.ofOwner('owner-0', 'claims')).map((r) => r.id).sort()).toEqual([records[0]!.id, records[2]!.id].sort());
+    await closeAll();
+    const reopened = await openLog();
+    expect(await storedDecisions({ store, dataDir: options.dataDir })).toHaveLength(3);
+    await expect(reopened.find(records[1]!.id)).resolves.toEqual(records[1]);
+  });
+
   it('keeps nothing of the log in the store’s collections', async () => {
     const log = await openLog();
     const [record] = await recordMany(log, 1);

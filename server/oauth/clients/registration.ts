@@ -20,8 +20,8 @@ export interface RegistrationDeps {
   policy: PolicyEngine;
   decisions: DecisionLog;
   config: { issuer: string; allowInsecureRedirects?: boolean };
-  /** Runs after a client is deleted, to revoke what it was issued (server/oauth/clients/client-revocation.ts). */
-  onDelete: (clientId: string) => Promise<void>;
+  /** Revokes what a client was issued (server/oauth/clients/client-revocation.ts); run before and after it is deleted. */
+  revokeIssuance: (clientId: string) => Promise<void>;
 }
 
 /** The RFC 7591 §3.2.1 client information response (also RFC 7592 §3); `scope` is absent when the client has none. */
@@ -81,11 +81,16 @@ export class ClientRegistration {
     return this.information({ ...client, metadata }, registrationToken);
   }
 
-  /** Deletes the client first, so it can obtain nothing more, then lets `onDelete` revoke what it holds. */
+  /**
+   * Revokes what the client holds, deletes it, then revokes once more what it obtained in between.
+   * Revoking first means a failure part-way leaves the client in place, so the delete can be
+   * sent again; nothing it was issued outlives a delete that was answered.
+   */
   async delete(clientId: string, registrationToken: string): Promise<void> {
     await this.authorize(clientId, registrationToken);
+    await this.deps.revokeIssuance(clientId);
     if (!(await this.deps.clients.delete(clientId))) throw registrationTokenRefused();
-    await this.deps.onDelete(clientId);
+    await this.deps.revokeIssuance(clientId);
   }
 
   /**

@@ -84,5 +84,20 @@ export class CollectionSink implements DecisionSink {
     return removed;
   }
 
+  /**
+   * Moves every record, oldest first, into `target` and deletes it here: how the embedded store's
+   * decisions of earlier versions (a store collection, imported from nedb) reach the file log.
+   * Safe to repeat after a crash part-way: a record `target` already has is not written twice.
+   */
+  async moveInto(target: DecisionSink): Promise<number> {
+    let moved = 0;
+    for (;;) {
+      const batch = await this.decisions.find({}, { sort: { decidedAt: 1 }, limit: RETENTION_BATCH });
+      if (batch.length === 0) return moved;
+      for (const doc of batch) if (!(await target.find(doc._id))) await target.append(recordOf(doc));
+      moved += await this.decisions.delete({ _id: { $in: batch.map((doc) => doc._id) } });
+    }
+  }
+
   async close() {}
 }

@@ -86,6 +86,7 @@ export class FileSink implements DecisionSink {
 
   append(record: DecisionRecord): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.closing) return Promise.reject(new Error('the decision log is closed'));
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ line: Buffer.from(lineOf(record), 'utf8'), record, resolve, reject });
       if (this.flushQueued) return;

@@ -6,7 +6,7 @@ import type { EntrypointName } from '../entrypoints.js';
  * (file-sink.ts), or the `decisions` collection on MongoDB (collection-sink.ts).
  */
 export interface DecisionSink {
-  /** Resolves once the record is durable. */
+  /** Resolves once the record survives the process being killed (the store's durability class). */
   append(record: DecisionRecord): Promise<void>;
   find(id: string): Promise<DecisionRecord | null>;
   /** The most recent decisions of one entrypoint about one owner, newest first. */
