@@ -7,14 +7,17 @@ import { verifyPassword } from '../../server/crypto/password.js';
 import { openEmbeddedStore } from '../../server/store/embedded.js';
 import { Accounts } from '../../server/store/repositories/accounts.js';
 import { BrowserlessUser } from '../support/browserless-user.js';
-import { launchServer, stopServer } from '../support/server-process.js';
+import { killLeftoverServers, launchServer, stopServer } from '../support/server-process.js';
 
 describe('starting the server from the command line', () => {
   let dataDir: string;
   beforeEach(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'assent-e2e-'));
   });
-  afterEach(() => rm(dataDir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await killLeftoverServers();
+    await rm(dataDir, { recursive: true, force: true });
+  });
 
   test('a fresh embedded store is seeded once; key and data survive a restart; SIGTERM stops cleanly', async () => {
     const first = launchServer({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });

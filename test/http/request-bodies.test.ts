@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { BODY_LIMIT_BYTES, MAX_BODY_DEPTH } from '../../server/http/middleware/request-body.js';
-import { launchServer, stopServer } from '../support/server-process.js';
+import { killLeftoverServers, launchServer, stopServer } from '../support/server-process.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';
 
@@ -131,6 +131,7 @@ describe('the server process', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'assent-bodies-'));
   });
+  afterEach(killLeftoverServers);
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
   test('survives compressed bodies just over the limit (once an unhandled decompression error that killed it)', async () => {

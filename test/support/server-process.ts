@@ -9,11 +9,16 @@ export interface ServerProcess {
   output(): { stdout: string; stderr: string };
 }
 
+/** Launched and not yet exited: a test that fails before stopping its server must not leave it running. */
+const running = new Set<ChildProcessWithoutNullStreams>();
+
 /** The server as `npm start` runs it: a real process, configured only by the environment given. */
 export function launchServer(env: Record<string, string>): ServerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     env: { PATH: process.env.PATH ?? '', ASSENT_LOG_LEVEL: 'warn', ...env },
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -33,4 +38,15 @@ export function launchServer(env: Record<string, string>): ServerProcess {
 export async function stopServer(server: ServerProcess): Promise<number | null> {
   server.child.kill('SIGTERM');
   return server.exited;
+}
+
+/** For afterEach: kills whatever a test launched and did not stop (it failed part-way). */
+export async function killLeftoverServers(): Promise<void> {
+  await Promise.all(
+    [...running].map((child) => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      return exited;
+    }),
+  );
 }
