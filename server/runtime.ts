@@ -138,8 +138,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await Promise.all([drained, maintenance.stop()]);
-      await decisions.close();
-      if (!options.store) await store.close();
+      try {
+        await decisions.close();
+      } finally {
+        if (!options.store) await store.close();
+      }
       logger.info('stopped');
     })());
   const demoCredentials = demoText === undefined ? undefined : { file: demoCredentialsFile.file, text: demoText };

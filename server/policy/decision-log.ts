@@ -84,6 +84,11 @@ export class DecisionLog {
     return { name: 'decision-retention', run: (now) => this.applyRetention(now) };
   }
 
+  /** Whether records are accepted: false after a failed write, which every decision then fails with. */
+  writable(): boolean {
+    return this.sink.writable();
+  }
+
   /** Waits for the records being written, then closes the log's files (the store is closed by its owner). */
   close(): Promise<void> {
     return this.sink.close();

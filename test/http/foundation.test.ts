@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { storeBackends } from '../support/stores.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -82,5 +84,40 @@ describe.each(storeBackends)('HTTP foundation on the $name store', (backend) => 
       expect(response.status).toBe(413);
       expect((await response.json()).error).toBe('request_too_large');
     }
+  });
+});
+
+describe('readiness when the decision log cannot write', () => {
+  const embedded = storeBackends.find((b) => b.name === 'embedded')!;
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(embedded, { ASSENT_DECISION_SEGMENT_BYTES: '65536' });
+  });
+  afterAll(() => server.stop());
+
+  test('a failed write makes /readyz answer 503, since no decision can be recorded any more', async () => {
+    const registered = await (
+      await fetch(`${server.url}/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_name: 'backend', grant_types: ['client_credentials'], scope: 'uma_authorization' }),
+      })
+    ).json();
+    const token = () =>
+      fetch(`${server.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${registered.client_id}:${registered.client_secret}`).toString('base64')}` },
+        body: 'grant_type=client_credentials',
+      });
+    expect((await token()).status).toBe(200);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    // The segment the log rotates into cannot be opened: in its place stands a directory.
+    await mkdir(path.join(server.services.config.dataDir, 'decisions', '000000000002.ndjson'));
+    let status = 200;
+    for (let i = 0; i < 500 && status === 200; i++) status = (await token()).status;
+    expect(status).toBe(500);
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'unavailable', store: 'embedded', decisionLog: 'failed' });
   });
 });

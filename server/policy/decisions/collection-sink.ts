@@ -99,5 +99,10 @@ export class CollectionSink implements DecisionSink {
     }
   }
 
+  /** Writes fail one by one with the store, which /readyz pings. */
+  writable() {
+    return true;
+  }
+
   async close() {}
 }

@@ -128,14 +128,21 @@ export class FileSink implements DecisionSink {
     });
   }
 
+  writable(): boolean {
+    return this.failure === undefined && this.closing === undefined;
+  }
+
   /** Waits for the writes in flight, syncs and closes; closing again waits for the first close. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.tail;
       clearTimeout(this.syncTimer);
-      await this.handle.datasync();
-      await this.handle.close();
-      this.index.close();
+      try {
+        await this.handle.datasync();
+      } finally {
+        await this.handle.close();
+        this.index.close();
+      }
     })();
     return this.closing;
   }
@@ -194,13 +201,15 @@ export class FileSink implements DecisionSink {
     await this.handle.datasync().catch((err: unknown) => (this.failure ??= err));
   }
 
+  /** Opens the next segment before letting go of the current one, so a failure leaves a usable handle. */
   private async rotate(): Promise<void> {
+    const next = await open(segmentPath(this.options.dir, this.seq + 1), 'a');
     clearTimeout(this.syncTimer);
     this.syncTimer = undefined;
     await this.handle.datasync();
     await this.handle.close();
     this.seq += 1;
-    this.handle = await open(segmentPath(this.options.dir, this.seq), 'a');
+    this.handle = next;
     this.size = 0;
     this.index.addSegment(this.seq);
     await syncDirectory(this.options.dir);

@@ -13,6 +13,8 @@ export interface DecisionSink {
   ofOwner(ownerId: string, entrypoint: EntrypointName, limit: number): Promise<DecisionRecord[]>;
   /** Removes (the file log: archives, then removes) the records older than the retention; returns how many. */
   applyRetention(now: Date): Promise<number>;
+  /** False once a write has failed (the file log then refuses every record) or the sink is closed. */
+  writable(): boolean;
   close(): Promise<void>;
 }
 
