@@ -5,7 +5,7 @@ import { startCheckpointer } from './checkpointer.js';
 import { lockDataDirectory } from './directory-lock.js';
 import { decodeDocument, encodeDocument } from './document-json.js';
 import { importNedbFiles } from './nedb-import.js';
-import { DuplicateKeyError, type Collection, type CollectionSpec, type Filter, type FindOptions, type Store, type StoredDocument } from './port.js';
+import { DuplicateKeyError, StoreBusyError, type Collection, type CollectionSpec, type Filter, type FindOptions, type Store, type StoredDocument } from './port.js';
 import { createCollectionTable, createFieldIndex, quoteName, sqliteErrorCode } from './sqlite-schema.js';
 import { expiryOf, orderClause, setExpression, whereClause, type Sql, type SqlValue } from './sqlite-query.js';
 
@@ -201,6 +201,8 @@ class SqliteCollection<T extends StoredDocument> implements Collection<T> {
     } catch (err) {
       const code = sqliteErrorCode(err);
       if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DuplicateKeyError(this.name, String((err as Error).message));
+      // The write lock was held past the busy timeout (a checkpoint starting the log over).
+      if (code === 'SQLITE_BUSY') throw new StoreBusyError(`${this.name}: the database was busy`);
       throw err;
     }
   }

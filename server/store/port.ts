@@ -74,6 +74,11 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/** The store could not take a write in time (another writer held it): the request may be retried. */
+export class StoreBusyError extends Error {
+  override readonly name = 'StoreBusyError';
+}
+
 export class DuplicateKeyError extends Error {
   override readonly name = 'DuplicateKeyError';
   constructor(

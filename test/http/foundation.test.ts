@@ -1,5 +1,8 @@
-import { mkdir } from 'node:fs/promises';
+import Database from 'better-sqlite3';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DATABASE_FILE, openEmbeddedStore } from '../../server/store/embedded.js';
 import { storeBackends } from '../support/stores.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -119,5 +122,37 @@ describe('readiness when the decision log cannot write', () => {
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ status: 'unavailable', store: 'embedded', decisionLog: 'failed' });
+  });
+});
+
+describe('a store too busy to take a write', () => {
+  let server: TestServer;
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'assent-busy-'));
+    server = await startTestServer({ name: 'embedded', open: () => openEmbeddedStore(dataDir) });
+  });
+  afterAll(async () => {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('is answered 503 temporarily_unavailable with Retry-After, nothing written, and the retry succeeds', async () => {
+    const register = () => fetch(`${server.url}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'busy', grant_types: ['client_credentials'] }) });
+    const before = await server.services.store.collection('clients').then((c) => c.count({}));
+    // Another connection holds SQLite's write lock, as a checkpoint starting the log over does.
+    const other = new Database(path.join(dataDir, 'db', DATABASE_FILE));
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const refused = await register();
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(await refused.json()).toEqual({ error: 'temporarily_unavailable', error_description: 'the server is busy; retry shortly' });
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    await expect(server.services.store.collection('clients').then((c) => c.count({}))).resolves.toBe(before);
+    expect((await register()).status).toBe(201);
   });
 });

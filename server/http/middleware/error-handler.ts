@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import { errorFields, type Logger } from '../../logger.js';
+import { StoreBusyError } from '../../store/port.js';
 import { ProtocolError } from '../errors.js';
 
 /** Statuses of errors a client can cause outside the protocol handlers (router, body parser). */
@@ -13,7 +14,7 @@ const CLIENT_ERRORS: Record<number, { code: string; description: string }> = {
 
 /**
  * The one place errors become responses: a ProtocolError (or a client error from the body
- * parser or router) gets its JSON shape and 4xx status; anything else is logged with the request
+ * parser or router) gets its JSON shape and 4xx status, a busy store 503 with Retry-After; anything else is logged with the request
  * id and answered with a generic 500 that reveals nothing.
  */
 export function errorHandler(logger: Logger): Middleware {
@@ -24,7 +25,7 @@ export function errorHandler(logger: Logger): Middleware {
       // know) with an empty body; they get the JSON shape too, keeping the router's Allow header.
       if (ctx.body === undefined && [404, 405, 501].includes(ctx.status)) throw clientError(ctx.status === 501 ? 405 : ctx.status);
     } catch (err) {
-      const protocolError = err instanceof ProtocolError ? err : fromHttpError(err);
+      const protocolError = err instanceof ProtocolError ? err : err instanceof StoreBusyError ? storeBusy() : fromHttpError(err);
       if (protocolError) {
         ctx.status = protocolError.status;
         ctx.set(protocolError.headers);
@@ -37,6 +38,11 @@ export function errorHandler(logger: Logger): Middleware {
       ctx.set('Cache-Control', 'no-store');
     }
   };
+}
+
+/** A write the store could not take in time: nothing was written, and a retry in a moment will do. */
+function storeBusy(): ProtocolError {
+  return new ProtocolError(503, 'temporarily_unavailable', 'the server is busy; retry shortly', { 'Retry-After': '1' });
 }
 
 function clientError(status: number): ProtocolError {
