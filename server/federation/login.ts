@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import * as client from 'openid-client';
 import type { Services } from '../app.js';
 import type { UpstreamProviderConfig } from '../config/config.js';
-import { ProtocolError } from '../http/errors.js';
+import { ProtocolError } from '../protocol/errors.js';
 import { continueAfterUpstreamLogin } from '../oauth/authorization-flow.js';
 import { DuplicateKeyError } from '../store/port.js';
 import type { RequestingParty } from '../store/repositories/uma-requests.js';

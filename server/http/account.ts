@@ -8,7 +8,7 @@ import { normalizeEmail } from '../store/repositories/accounts.js';
 import { Grants } from '../store/repositories/grants.js';
 import type { SessionDocument } from '../sessions/sessions.js';
 import { checkCsrf, formOf, renderPage } from './pages.js';
-import { readParams, requireParam } from './params.js';
+import { readParams, requireParam } from '../protocol/params.js';
 
 const LOGIN_CSRF_COOKIE = 'assent_login_csrf';
 const REAUTHENTICATE_TO_LINK = 'To link another identity, sign in again first.';

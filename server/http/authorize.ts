@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from '../app.js';
 import { beginAuthorization, expired, showInteraction, submitConsent, submitLogin, type FlowOutcome } from '../oauth/authorization-flow.js';
-import { ProtocolError, invalidRequest } from './errors.js';
+import { ProtocolError, invalidRequest } from '../protocol/errors.js';
 import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
 
 /** The authorization endpoint and the login/consent pages of an authorization request. */

@@ -11,9 +11,9 @@ import { decideRequest, pendingRequests, type RequestDecision } from '../uma/sha
 import { activeRpts, revokeRpt } from '../uma/sharing/rpts.js';
 import { addRule, deleteRule } from '../uma/sharing/rules.js';
 import { byId, describeRule, partyLabel, plainDate, resourceLabel } from '../uma/sharing/sentences.js';
-import { notFound, ProtocolError } from './errors.js';
+import { notFound, ProtocolError } from '../protocol/errors.js';
 import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
-import { readParams, requireParam } from './params.js';
+import { readParams, requireParam } from '../protocol/params.js';
 
 const OUTCOMES: Record<ClaimsOutput['outcome'], string> = {
   grant: 'allowed',

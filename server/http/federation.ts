@@ -4,7 +4,7 @@ import type { Services } from '../app.js';
 import { CALLBACK_PATH, beginFederation, completeFederation, type FederationOutcome } from '../federation/login.js';
 import { expired as authorizationExpired, upstreamMaxAge } from '../oauth/authorization-flow.js';
 import { CLAIMS_PATH, ClaimsInteractions, expired as claimsExpired } from '../uma/claims-interaction.js';
-import { ProtocolError, invalidRequest } from './errors.js';
+import { ProtocolError, invalidRequest } from '../protocol/errors.js';
 import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
 
 /**

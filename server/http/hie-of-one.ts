@@ -4,8 +4,8 @@ import type { Services } from '../app.js';
 import { bearerToken, invalidToken } from '../oauth/bearer.js';
 import type { ClientDocument } from '../store/repositories/clients.js';
 import { umaTicketGrant } from '../uma/grant.js';
-import { ProtocolError, invalidRequest } from './errors.js';
-import { readParams, requireParam } from './params.js';
+import { ProtocolError, invalidRequest } from '../protocol/errors.js';
+import { readParams, requireParam } from '../protocol/params.js';
 import { claimsInteractionEndpoint } from './uma-claims.js';
 
 /** Scope of an authorization API token (AAT), the legacy (UMA 1.0) client credential for the RPT endpoint. */

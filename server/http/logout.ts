@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type { Services } from '../app.js';
 import { redirectWith } from '../oauth/authorization-request.js';
 import { checkCsrf, formOf, renderPage } from './pages.js';
-import { readParams } from './params.js';
+import { readParams } from '../protocol/params.js';
 
 interface LogoutTarget {
   clientName?: string;

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { timingSafeEqual } from 'node:crypto';
 import type { PageName, Views } from '../views/render.js';
-import { ProtocolError } from './errors.js';
+import { ProtocolError } from '../protocol/errors.js';
 
 /** Renders a page that must never be cached (it carries a CSRF token or account data). */
 export function renderPage(ctx: Context, views: Views, page: PageName, title: string, data: Record<string, unknown> = {}, status = 200) {

@@ -6,7 +6,7 @@ import { ASSERTION_ALGORITHMS, CLIENT_AUTH_METHODS } from '../oauth/clients/auth
 import type { ClientRegistration } from '../oauth/clients/registration.js';
 import { bearerToken, invalidToken } from '../oauth/bearer.js';
 import type { MetadataContribution } from '../oauth/metadata.js';
-import { invalidRequest } from './errors.js';
+import { invalidRequest } from '../protocol/errors.js';
 
 export interface RegistrationRouteDeps {
   registration: ClientRegistration;

@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Services } from '../app.js';
 import { introspect } from '../oauth/introspection.js';
 import { revoke } from '../oauth/revocation.js';
-import { readParams, requireParam } from './params.js';
+import { readParams, requireParam } from '../protocol/params.js';
 import { authenticatedForm } from './token.js';
 
 /** RFC 7662 introspection and RFC 7009 revocation: both client-authenticated forms. */

@@ -8,8 +8,8 @@ import { TOKEN_EXCHANGE_GRANT, tokenExchangeGrant } from '../oauth/grants/token-
 import type { GrantHandler } from '../oauth/grants/types.js';
 import type { ClientDocument } from '../store/repositories/clients.js';
 import { UMA_TICKET_GRANT, umaTicketGrant } from '../uma/grant.js';
-import { ProtocolError, invalidRequest } from './errors.js';
-import { readParams, requireParam } from './params.js';
+import { ProtocolError, invalidRequest } from '../protocol/errors.js';
+import { readParams, requireParam } from '../protocol/params.js';
 import { formOf } from './pages.js';
 
 export const GRANT_HANDLERS: Record<string, GrantHandler> = {

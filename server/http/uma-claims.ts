@@ -11,7 +11,7 @@ import {
   submitClaimsLogin,
   type ClaimsOutcome,
 } from '../uma/claims-interaction.js';
-import { ProtocolError } from './errors.js';
+import { ProtocolError } from '../protocol/errors.js';
 import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
 
 /** UMA 2.0 Grant §3.3.2: the claims interaction endpoint and the pages of a claims interaction. */

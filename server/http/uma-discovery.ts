@@ -1,8 +1,8 @@
 import type Router from '@koa/router';
 import type { Services } from '../app.js';
 import { normalizeEmail } from '../store/repositories/accounts.js';
-import { readParams, requireParam } from './params.js';
-import { notFound } from './errors.js';
+import { readParams, requireParam } from '../protocol/params.js';
+import { notFound } from '../protocol/errors.js';
 import { umaProtectionMetadata } from './uma-protection.js';
 
 const ISSUER_REL = 'http://openid.net/specs/connect/1.0/issuer';

@@ -5,7 +5,7 @@ import type { MetadataContribution } from '../oauth/metadata.js';
 import { requestPermissions } from '../uma/permission-requests.js';
 import { requireProtectionToken } from '../uma/protection.js';
 import { deleteResource, listResources, readResource, registerResource, replaceResource } from '../uma/resource-registration.js';
-import { ProtocolError } from './errors.js';
+import { ProtocolError } from '../protocol/errors.js';
 
 const RESOURCE_SET = '/uma/resource_set';
 const PERMISSION = '/uma/permission';

@@ -8,7 +8,7 @@ import { validateParty } from '../uma/sharing/party.js';
 import { preview } from '../uma/sharing/preview.js';
 import { addRule, deleteRule, getRule, listRules, replaceRule } from '../uma/sharing/rules.js';
 import { byId, describeRule, type ResourceNames } from '../uma/sharing/sentences.js';
-import { invalidRequest, notFound, ProtocolError } from './errors.js';
+import { invalidRequest, notFound, ProtocolError } from '../protocol/errors.js';
 
 /** The scope an owner's own app needs to read and change their sharing rules. */
 export const SHARING_RULES_SCOPE = 'sharing_rules';

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { Services } from '../app.js';
 import { bearerToken, invalidToken } from '../oauth/bearer.js';
 import { claimsFor } from '../oauth/token-service.js';
-import { ProtocolError } from './errors.js';
+import { ProtocolError } from '../protocol/errors.js';
 
 /** OpenID Connect Core §5.3: the user's claims for the scopes the access token carries. */
 export function userinfoRoutes(router: Router, services: Services): void {

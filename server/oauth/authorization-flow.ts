@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { Services } from '../app.js';
 import { upstreamChoices } from '../federation/choices.js';
-import { ProtocolError } from '../http/errors.js';
+import { ProtocolError } from '../protocol/errors.js';
 import type { ClientDocument } from '../store/repositories/clients.js';
 import { normalizeEmail } from '../store/repositories/accounts.js';
 import { RedirectableError, parseAuthorizationRequest, type AuthorizationRequest } from './authorization-request.js';

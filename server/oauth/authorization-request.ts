@@ -1,5 +1,5 @@
-import { ProtocolError } from '../http/errors.js';
-import { readParams, splitList } from '../http/params.js';
+import { ProtocolError } from '../protocol/errors.js';
+import { readParams, splitList } from '../protocol/params.js';
 import type { ClientDocument, Clients } from '../store/repositories/clients.js';
 
 export type Prompt = 'none' | 'login' | 'consent';

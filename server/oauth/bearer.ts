@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { ProtocolError } from '../http/errors.js';
+import { ProtocolError } from '../protocol/errors.js';
 
 /** RFC 6750 §3 error for a missing or bad bearer token. */
 export function invalidToken(description = 'the access token is invalid, expired or revoked') {

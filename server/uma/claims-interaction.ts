@@ -1,8 +1,8 @@
 import type { Context } from 'koa';
 import type { Services } from '../app.js';
 import { generateSecret, hashSecret, secretMatches } from '../crypto/secrets.js';
-import { ProtocolError, invalidRequest } from '../http/errors.js';
-import { readParams } from '../http/params.js';
+import { ProtocolError, invalidRequest } from '../protocol/errors.js';
+import { readParams } from '../protocol/params.js';
 import type { ClientDocument } from '../store/repositories/clients.js';
 import { normalizeEmail } from '../store/repositories/accounts.js';
 import type { Collection, Store, StoredDocument } from '../store/port.js';

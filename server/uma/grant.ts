@@ -1,7 +1,7 @@
 import type { Services } from '../app.js';
 import { generateSecret, hashSecret } from '../crypto/secrets.js';
-import { ProtocolError } from '../http/errors.js';
-import { readParams, requireParam } from '../http/params.js';
+import { ProtocolError } from '../protocol/errors.js';
+import { readParams, requireParam } from '../protocol/params.js';
 import type { GrantHandler } from '../oauth/grants/types.js';
 import type { ClaimsInput } from '../policy/entrypoints.js';
 import type { ClientDocument } from '../store/repositories/clients.js';

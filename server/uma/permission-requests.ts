@@ -1,5 +1,5 @@
 import type { Services } from '../app.js';
-import { invalidRequest, ProtocolError } from '../http/errors.js';
+import { invalidRequest, ProtocolError } from '../protocol/errors.js';
 import type { RequestedPermission } from '../store/repositories/uma-requests.js';
 import type { ProtectionCaller } from './protection.js';
 import { issueTicket } from './tickets.js';

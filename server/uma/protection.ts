@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { Services } from '../app.js';
-import { ProtocolError } from '../http/errors.js';
+import { ProtocolError } from '../protocol/errors.js';
 import { bearerToken, invalidToken } from '../oauth/bearer.js';
 
 /** Who is calling the UMA protection API: a resource server acting for one resource owner. */

@@ -3,7 +3,7 @@ import type { Services } from '../app.js';
 import { hashSecret } from '../crypto/secrets.js';
 import { FederationError } from '../federation/provider-metadata.js';
 import { partyFromPresentedIdToken, presentedTokenRefusal, upstreamProviderOf } from '../federation/upstream-party.js';
-import { ProtocolError } from '../http/errors.js';
+import { ProtocolError } from '../protocol/errors.js';
 import type { AccountDocument } from '../store/repositories/accounts.js';
 import type { RequestingParty } from '../store/repositories/uma-requests.js';
 

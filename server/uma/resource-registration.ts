@@ -5,7 +5,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import formats from 'ajv-formats';
 import type { Services } from '../app.js';
 import { projectRoot } from '../config/config.js';
-import { invalidRequest, notFound } from '../http/errors.js';
+import { invalidRequest, notFound } from '../protocol/errors.js';
 import type { ResourceDocument } from '../store/repositories/resources.js';
 import type { ProtectionCaller } from './protection.js';
 

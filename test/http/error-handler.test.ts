@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { ProtocolError } from '../../server/http/errors.js';
+import { ProtocolError } from '../../server/protocol/errors.js';
 import { errorHandler } from '../../server/http/middleware/error-handler.js';
 import { createLogger } from '../../server/logger.js';
 

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { base64url, exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { hashSecret } from '../../server/crypto/secrets.js';
-import { ProtocolError } from '../../server/http/errors.js';
+import { ProtocolError } from '../../server/protocol/errors.js';
 import {
   ASSERTION_ALGORITHMS,
   authenticateClient,

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { projectRoot } from '../../server/config/config.js';
 import { hashSecret } from '../../server/crypto/secrets.js';
-import { ProtocolError } from '../../server/http/errors.js';
+import { ProtocolError } from '../../server/protocol/errors.js';
 import { registrationMetadata } from '../../server/http/registration.js';
 import { ASSERTION_ALGORITHMS, CLIENT_AUTH_METHODS } from '../../server/oauth/clients/authenticate.js';
 import { ClientRegistration } from '../../server/oauth/clients/registration.js';

@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import { errorFields, type Logger } from '../../logger.js';
 import { StoreBusyError } from '../../store/port.js';
-import { ProtocolError } from '../errors.js';
+import { ProtocolError } from '../../protocol/errors.js';
 
 /** Statuses of errors a client can cause outside the protocol handlers (router, body parser). */
 const CLIENT_ERRORS: Record<number, { code: string; description: string }> = {

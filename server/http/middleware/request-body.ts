@@ -1,6 +1,6 @@
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Middleware } from 'koa';
-import { ProtocolError } from '../errors.js';
+import { ProtocolError } from '../../protocol/errors.js';
 
 /** Largest JSON or form body read, before any parsing. */
 export const BODY_LIMIT_BYTES = 64 * 1024;

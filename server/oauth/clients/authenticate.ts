@@ -1,7 +1,7 @@
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { secretMatches } from '../../crypto/secrets.js';
-import { invalidRequest, ProtocolError } from '../../http/errors.js';
-import { readParams } from '../../http/params.js';
+import { invalidRequest, ProtocolError } from '../../protocol/errors.js';
+import { readParams } from '../../protocol/params.js';
 import { addressKey } from '../../sessions/address-key.js';
 import { FailureCounter } from '../../sessions/failure-counter.js';
 import type { Store } from '../../store/port.js';

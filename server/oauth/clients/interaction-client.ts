@@ -1,5 +1,5 @@
 import type { Services } from '../../app.js';
-import { ProtocolError } from '../../http/errors.js';
+import { ProtocolError } from '../../protocol/errors.js';
 import type { ClientDocument } from '../../store/repositories/clients.js';
 
 /** The client a browser interaction (sign-in, consent, claims gathering) was started for; it may have been deleted since. */

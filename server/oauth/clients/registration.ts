@@ -5,7 +5,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import formats from 'ajv-formats';
 import { projectRoot } from '../../config/config.js';
 import { generateSecret, hashSecret, secretMatches } from '../../crypto/secrets.js';
-import { invalidRequest, ProtocolError } from '../../http/errors.js';
+import { invalidRequest, ProtocolError } from '../../protocol/errors.js';
 import { invalidToken } from '../bearer.js';
 import type { DecisionLog } from '../../policy/decision-log.js';
 import type { PolicyEngine } from '../../policy/engine.js';

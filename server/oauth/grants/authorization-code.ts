@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hashSecret } from '../../crypto/secrets.js';
-import { invalidRequest } from '../../http/errors.js';
-import { readParams, requireParam } from '../../http/params.js';
+import { invalidRequest } from '../../protocol/errors.js';
+import { readParams, requireParam } from '../../protocol/params.js';
 import { issueUserTokens } from './user-tokens.js';
 import { invalidGrant, type GrantHandler } from './types.js';
 

@@ -1,5 +1,5 @@
-import { ProtocolError } from '../../http/errors.js';
-import { readParams, splitList } from '../../http/params.js';
+import { ProtocolError } from '../../protocol/errors.js';
+import { readParams, splitList } from '../../protocol/params.js';
 import { isAbsoluteUriWithoutFragment } from '../authorization-request.js';
 import { allowedScopes, consentWithoutUserInput } from '../consent.js';
 import { invalidScope, type GrantHandler } from './types.js';

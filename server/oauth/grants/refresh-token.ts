@@ -1,5 +1,5 @@
 import { hashSecret } from '../../crypto/secrets.js';
-import { readParams, requireParam, splitList } from '../../http/params.js';
+import { readParams, requireParam, splitList } from '../../protocol/params.js';
 import { issueUserTokens } from './user-tokens.js';
 import { invalidGrant, invalidScope, type GrantHandler } from './types.js';
 

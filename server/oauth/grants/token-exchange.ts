@@ -1,5 +1,5 @@
-import { ProtocolError, invalidRequest } from '../../http/errors.js';
-import { readParams, requireParam, splitList } from '../../http/params.js';
+import { ProtocolError, invalidRequest } from '../../protocol/errors.js';
+import { readParams, requireParam, splitList } from '../../protocol/params.js';
 import { FederationError } from '../../federation/provider-metadata.js';
 import type { ExchangeInput } from '../../policy/entrypoints.js';
 import { partyFromPresentedIdToken, presentedTokenRefusal, upstreamProviderOf } from '../../federation/upstream-party.js';

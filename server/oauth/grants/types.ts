@@ -1,5 +1,5 @@
 import type { Services } from '../../app.js';
-import { ProtocolError } from '../../http/errors.js';
+import { ProtocolError } from '../../protocol/errors.js';
 import type { ClientDocument } from '../../store/repositories/clients.js';
 
 export interface TokenResponse {

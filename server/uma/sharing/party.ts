@@ -1,6 +1,6 @@
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { Services } from '../../app.js';
-import { invalidRequest } from '../../http/errors.js';
+import { invalidRequest } from '../../protocol/errors.js';
 import type { RequestingParty } from '../../store/repositories/uma-requests.js';
 import { partyFromAccount } from '../requesting-party.js';
 import { describeErrors, isObject, newAjv } from './validation.js';

@@ -1,5 +1,5 @@
 import { hashSecret } from '../../crypto/secrets.js';
-import { notFound } from '../../http/errors.js';
+import { notFound } from '../../protocol/errors.js';
 import type { SharingRule } from '../../store/repositories/sharing-rules.js';
 import type { AccessRequestDocument } from '../../store/repositories/uma-requests.js';
 import type { SharingServices } from './services.js';

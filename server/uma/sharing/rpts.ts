@@ -1,4 +1,4 @@
-import { notFound } from '../../http/errors.js';
+import { notFound } from '../../protocol/errors.js';
 import type { SharingServices } from './services.js';
 
 /** The owner's live RPTs, and revoking one. */

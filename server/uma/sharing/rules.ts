@@ -1,4 +1,4 @@
-import { invalidRequest, notFound, ProtocolError } from '../../http/errors.js';
+import { invalidRequest, notFound, ProtocolError } from '../../protocol/errors.js';
 import { DuplicateKeyError } from '../../store/port.js';
 import type { SharingRule } from '../../store/repositories/sharing-rules.js';
 import type { SharingServices } from './services.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { projectRoot } from '../../config/config.js';
-import { invalidRequest } from '../../http/errors.js';
+import { invalidRequest } from '../../protocol/errors.js';
 import type { SharingRule } from '../../store/repositories/sharing-rules.js';
 
 /**
