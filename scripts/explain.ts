@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig } from '../server/config/config.js';
+import { PolicyEngine } from '../server/policy/engine.js';
 import { DecisionLog } from '../server/policy/decision-log.js';
 import { openStore } from '../server/store/open.js';
 import { Resources } from '../server/store/repositories/resources.js';
@@ -50,8 +51,8 @@ export async function main(args: string[], env: NodeJS.ProcessEnv = process.env,
     const config = loadConfig(env);
     const store = await openStore(config);
     try {
-      // No engine: every bundle comes from the store, where it was kept when the decision was recorded.
-      const decisions = await DecisionLog.open(store, { bundle: () => undefined }, config);
+      // Bundles other than the configured one come from the store, where each was kept when a decision was recorded.
+      const decisions = await DecisionLog.open(store, await PolicyEngine.open({ wasmFile: config.policyBundle }), config);
       const explanation = await explainDecision(
         { decisions, sharingRules: await SharingRules.open(store), resources: await Resources.open(store) },
         id,

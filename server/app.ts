@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import Koa from 'koa';
-import type { Config } from './config/config.js';
+import type { Services } from './http/services.js';
 import { accountRoutes } from './http/account.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { federationRoutes } from './http/federation.js';
@@ -10,7 +10,6 @@ import { healthRoutes } from './http/health.js';
 import { hieOfOneRoutes } from './http/hie-of-one.js';
 import { logoutRoutes } from './http/logout.js';
 import { registrationMetadata, registrationRoutes } from './http/registration.js';
-import type { ClientAuthenticationRequest } from './oauth/clients/authenticate.js';
 import { revokeClientIssuance } from './oauth/clients/client-revocation.js';
 import { ClientRegistration } from './oauth/clients/registration.js';
 import { accessLog } from './http/middleware/access-log.js';
@@ -25,56 +24,8 @@ import { umaDiscoveryRoutes } from './http/uma-discovery.js';
 import { umaProtectionRoutes } from './http/uma-protection.js';
 import { userinfoRoutes } from './http/userinfo.js';
 import { wellKnownRoutes } from './http/well-known.js';
-import type { FederationStates } from './federation/federation-states.js';
-import type { ProviderMetadata } from './federation/provider-metadata.js';
-import type { KeyRing } from './keys/key-ring.js';
-import type { Logger } from './logger.js';
-import type { Interactions } from './oauth/interactions.js';
 import { tokenExchangeMetadata } from './oauth/grants/token-exchange.js';
 import { buildMetadata, coreMetadata, oauthMetadata } from './oauth/metadata.js';
-import type { TokenService } from './oauth/token-service.js';
-import type { DecisionLog } from './policy/decision-log.js';
-import type { PolicyEngine } from './policy/engine.js';
-import type { Logins } from './sessions/logins.js';
-import type { Sessions } from './sessions/sessions.js';
-import type { Store } from './store/port.js';
-import type { Accounts } from './store/repositories/accounts.js';
-import type { ClientDocument, Clients } from './store/repositories/clients.js';
-import type { Grants } from './store/repositories/grants.js';
-import type { Identities } from './store/repositories/identities.js';
-import type { Tokens } from './store/repositories/tokens.js';
-import type { Resources } from './store/repositories/resources.js';
-import type { SharingRules } from './store/repositories/sharing-rules.js';
-import type { UmaRequests } from './store/repositories/uma-requests.js';
-import type { Views } from './views/render.js';
-
-/** Everything a request handler may use, built once at start-up (server/runtime.ts). */
-export interface Services {
-  config: Config & { issuer: string };
-  logger: Logger;
-  store: Store;
-  policy: PolicyEngine;
-  decisions: DecisionLog;
-  keys: KeyRing;
-  accounts: Accounts;
-  clients: Clients;
-  grants: Grants;
-  tokens: Tokens;
-  resources: Resources;
-  sharingRules: SharingRules;
-  uma: UmaRequests;
-  identities: Identities;
-  /** Trips to upstream identity providers in progress (state, nonce, PKCE verifier). */
-  federationStates: FederationStates;
-  /** The configured upstream identity providers (config.upstreamProviders). */
-  upstream: ProviderMetadata;
-  sessions: Sessions;
-  interactions: Interactions;
-  logins: Logins;
-  tokenService: TokenService;
-  views: Views;
-  authenticateClient(request: ClientAuthenticationRequest): Promise<ClientDocument>;
-}
 
 export function createApp(services: Services): Koa {
   const app = new Koa({ proxy: false });

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
-import { createApp, type Services } from './app.js';
+import { createApp } from './app.js';
+import type { Services } from './http/services.js';
 import type { Config } from './config/config.js';
 import { KeyRing } from './keys/key-ring.js';
 import { resolveKeySecret } from './keys/key-secret.js';

@@ -1,4 +1,4 @@
-import type { Services } from '../app.js';
+import type { Services } from '../http/services.js';
 
 /** "Log in with …" choices for a page; `base` is the path of the interaction the choice continues. */
 export function upstreamChoices(services: Pick<Services, 'upstream'>, base: string) {

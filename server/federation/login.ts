@@ -1,8 +1,8 @@
 import type { Context } from 'koa';
 import * as client from 'openid-client';
-import type { Services } from '../app.js';
+import type { Services } from '../http/services.js';
 import type { UpstreamProviderConfig } from '../config/config.js';
-import { ProtocolError } from '../protocol/errors.js';
+import { ProtocolError, upstreamMisconfigured, upstreamUnavailable } from '../protocol/errors.js';
 import { continueAfterUpstreamLogin } from '../oauth/authorization-flow.js';
 import { DuplicateKeyError } from '../store/port.js';
 import type { RequestingParty } from '../store/repositories/uma-requests.js';
@@ -239,8 +239,8 @@ function failure(services: Services, provider: UpstreamProviderConfig, err: unkn
 function upstreamFailure(services: Services, provider: UpstreamProviderConfig, err: unknown): ProtocolError {
   services.logger.warn('federation: cannot start upstream login', { provider: provider.id, reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
   return isUnavailable(err)
-    ? new ProtocolError(502, 'temporarily_unavailable', `${provider.displayName} could not be reached; try again in a moment`)
-    : new ProtocolError(500, 'server_error', `${provider.displayName} is not set up correctly here`);
+    ? upstreamUnavailable(`${provider.displayName} could not be reached; try again in a moment`)
+    : upstreamMisconfigured(`${provider.displayName} is not set up correctly here`);
 }
 
 function isUnavailable(err: unknown): boolean {

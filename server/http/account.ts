@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Services } from '../app.js';
+import type { Services } from './services.js';
 import { hashPassword, PASSWORD_MIN_LENGTH, passwordProblem } from '../crypto/password.js';
 import { generateSecret } from '../crypto/secrets.js';
 import { identitiesOf, upstreamChoices } from '../federation/choices.js';

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Services } from '../app.js';
+import type { Services } from './services.js';
 import { beginAuthorization, expired, showInteraction, submitConsent, submitLogin, type FlowOutcome } from '../oauth/authorization-flow.js';
 import { ProtocolError, invalidRequest } from '../protocol/errors.js';
 import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';

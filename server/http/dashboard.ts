@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Services } from '../app.js';
+import type { Services } from './services.js';
 import type { ClaimsOutput } from '../policy/entrypoints.js';
 import type { SessionDocument as Session } from '../sessions/sessions.js';
 import { explainDecision } from '../uma/sharing/explain.js';

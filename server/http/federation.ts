@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import type { Services } from '../app.js';
+import type { Services } from './services.js';
 import { CALLBACK_PATH, beginFederation, completeFederation, type FederationOutcome } from '../federation/login.js';
 import { expired as authorizationExpired, upstreamMaxAge } from '../oauth/authorization-flow.js';
 import { CLAIMS_PATH, ClaimsInteractions, expired as claimsExpired } from '../uma/claims-interaction.js';

@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import type { Services } from '../app.js';
+import type { Services } from './services.js';
 import { introspect } from '../oauth/introspection.js';
 import { revoke } from '../oauth/revocation.js';
 import { readParams, requireParam } from '../protocol/params.js';

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Services } from '../app.js';
+import type { Services } from './services.js';
 import { authorizationCodeGrant } from '../oauth/grants/authorization-code.js';
 import { clientCredentialsGrant } from '../oauth/grants/client-credentials.js';
 import { refreshTokenGrant } from '../oauth/grants/refresh-token.js';

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import type { Services } from '../app.js';
+import type { Services } from './services.js';
 import {
   CLAIMS_PATH,
   ClaimsInteractions,

@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import type { Services } from '../app.js';
+import type { Services } from './services.js';
 import { normalizeEmail } from '../store/repositories/accounts.js';
 import { readParams, requireParam } from '../protocol/params.js';
 import { notFound } from '../protocol/errors.js';

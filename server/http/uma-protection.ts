@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Services } from '../app.js';
+import type { Services } from './services.js';
 import type { MetadataContribution } from '../oauth/metadata.js';
 import { requestPermissions } from '../uma/permission-requests.js';
 import { requireProtectionToken } from '../uma/protection.js';

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Services } from '../app.js';
+import type { Services } from './services.js';
 import { bearerToken, invalidToken } from '../oauth/bearer.js';
 import type { SharingRule } from '../store/repositories/sharing-rules.js';
 import { explainDecision } from '../uma/sharing/explain.js';

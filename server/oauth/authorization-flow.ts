@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { Services } from '../app.js';
+import type { Services } from '../http/services.js';
 import { upstreamChoices } from '../federation/choices.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { ClientDocument } from '../store/repositories/clients.js';

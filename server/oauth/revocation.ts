@@ -1,5 +1,5 @@
 import { decodeJwt } from 'jose';
-import type { Services } from '../app.js';
+import type { Services } from '../http/services.js';
 import { hashSecret } from '../crypto/secrets.js';
 import type { ClientDocument } from '../store/repositories/clients.js';
 

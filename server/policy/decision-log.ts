@@ -6,8 +6,8 @@ import { loadBundle, PolicyError, type PolicyBundle } from './bundle.js';
 import { CollectionSink } from './decisions/collection-sink.js';
 import { FileSink } from './decisions/file-sink.js';
 import type { DecisionSink } from './decisions/sink.js';
-import type { DecisionRecord } from './engine.js';
-import type { EntrypointName, EntrypointOutput, EntrypointPaths } from './entrypoints.js';
+import type { Decision, DecisionRecord } from './engine.js';
+import type { EntrypointInput, EntrypointName, EntrypointOutput, EntrypointPaths } from './entrypoints.js';
 import type { MaintenanceTask } from '../maintenance.js';
 
 /** A bundle's wasm (base64), stored once per digest. */
@@ -20,6 +20,11 @@ interface BundleDocument extends StoredDocument {
 /** Where the log finds the bundles decisions were made with: a PolicyEngine. */
 export interface BundleSource {
   bundle(digest: string): PolicyBundle | undefined;
+}
+
+/** The engine the log decides with: a PolicyEngine. */
+export interface DecidingEngine extends BundleSource {
+  decide<E extends EntrypointName>(entrypoint: E, input: EntrypointInput<E>): Decision<E>;
 }
 
 export interface DecisionReplay {
@@ -44,10 +49,10 @@ export class DecisionLog {
   private constructor(
     private readonly sink: DecisionSink,
     private readonly bundles: Collection<BundleDocument>,
-    private readonly engine: BundleSource,
+    private readonly engine: DecidingEngine,
   ) {}
 
-  static async open(store: Store, engine: BundleSource, options: DecisionLogOptions): Promise<DecisionLog> {
+  static async open(store: Store, engine: DecidingEngine, options: DecisionLogOptions): Promise<DecisionLog> {
     const bundles = await store.collection<BundleDocument>('policy_bundles');
     const collection = await CollectionSink.open(store, options.decisionRetentionDays);
     if (store.kind !== 'embedded') return new DecisionLog(collection, bundles, engine);
@@ -55,6 +60,17 @@ export class DecisionLog {
     // Decisions an earlier version kept in the embedded store (imported from its nedb files).
     await collection.moveInto(files);
     return new DecisionLog(files, bundles, engine);
+  }
+
+  /**
+   * Asks the policy and records the decision, in one call so that no site can forget the record:
+   * the answer is returned once its record is written. (A hypothetical question that must not be
+   * recorded, such as the sharing-rule preview, asks the engine directly.)
+   */
+  async decide<E extends EntrypointName>(entrypoint: E, input: EntrypointInput<E>): Promise<Decision<E>> {
+    const decision = this.engine.decide(entrypoint, input);
+    await this.record(decision.record);
+    return decision;
   }
 
   /** Writes a record made by this log's engine, storing its bundle first if not yet stored. */

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { Services } from '../app.js';
+import type { Services } from '../http/services.js';
 import { generateSecret, hashSecret, secretMatches } from '../crypto/secrets.js';
 import { ProtocolError, invalidRequest } from '../protocol/errors.js';
 import { readParams } from '../protocol/params.js';

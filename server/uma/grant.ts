@@ -1,6 +1,6 @@
-import type { Services } from '../app.js';
+import type { Services } from '../http/services.js';
 import { generateSecret, hashSecret } from '../crypto/secrets.js';
-import { ProtocolError } from '../protocol/errors.js';
+import { umaError, ProtocolError } from '../protocol/errors.js';
 import { readParams, requireParam } from '../protocol/params.js';
 import type { GrantHandler } from '../oauth/grants/types.js';
 import type { ClaimsInput } from '../policy/entrypoints.js';
@@ -83,10 +83,6 @@ export const umaTicketGrant: GrantHandler = async (services, client, body) => {
     ...(pct ? { pct } : {}),
   };
 };
-
-function umaError(code: string, description: string, extra: Record<string, unknown> = {}) {
-  return new ProtocolError(403, code, description, {}, extra);
-}
 
 /** `scope` on the request narrows what the ticket asks for (UMA Grant §3.3.1); it never widens it. */
 function narrowed(permissions: RequestedPermission[], scope: string | undefined): RequestedPermission[] {

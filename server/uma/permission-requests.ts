@@ -1,4 +1,4 @@
-import type { Services } from '../app.js';
+import type { Services } from '../http/services.js';
 import { invalidRequest, ProtocolError } from '../protocol/errors.js';
 import type { RequestedPermission } from '../store/repositories/uma-requests.js';
 import type { ProtectionCaller } from './protection.js';

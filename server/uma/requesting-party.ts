@@ -1,5 +1,5 @@
 import { jwtVerify } from 'jose';
-import type { Services } from '../app.js';
+import type { Services } from '../http/services.js';
 import { hashSecret } from '../crypto/secrets.js';
 import { FederationError } from '../federation/provider-metadata.js';
 import { partyFromPresentedIdToken, presentedTokenRefusal, upstreamProviderOf } from '../federation/upstream-party.js';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
-import type { Services } from '../app.js';
+import type { Services } from '../http/services.js';
 import { projectRoot } from '../config/config.js';
 import { invalidRequest, notFound } from '../protocol/errors.js';
 import type { ResourceDocument } from '../store/repositories/resources.js';

@@ -1,4 +1,4 @@
-import type { Services } from '../app.js';
+import type { Services } from '../http/services.js';
 import { generateSecret, hashSecret } from '../crypto/secrets.js';
 import type { RequestedPermission, RequestingParty, TicketDocument } from '../store/repositories/uma-requests.js';
 

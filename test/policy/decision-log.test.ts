@@ -34,8 +34,8 @@ describe.each(storeBackends)('DecisionLog on the $name store', ({ open }) => {
   let options: DecisionLogOptions;
   let log: DecisionLog;
   const opened: DecisionLog[] = [];
-  const openLog = async (source: { bundle: PolicyEngine['bundle'] } = engine, at = options) => {
-    const l = await DecisionLog.open(store, source, at);
+  const openLog = async (bundles: Pick<PolicyEngine, 'bundle'> = engine, at = options) => {
+    const l = await DecisionLog.open(store, { bundle: (digest) => bundles.bundle(digest), decide: (entrypoint, input) => engine.decide(entrypoint, input) }, at);
     opened.push(l);
     return l;
   };

@@ -1,4 +1,4 @@
-import type { Services } from '../../server/app.js';
+import type { Services } from '../../server/http/services.js';
 import { hashPassword } from '../../server/crypto/password.js';
 import type { ResourceDocument } from '../../server/store/repositories/resources.js';
 import { BrowserlessUser, DEMO_EMAIL, formOf, hiddenFields } from '../support/browserless-user.js';

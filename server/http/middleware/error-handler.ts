@@ -1,10 +1,10 @@
 import type { Middleware } from 'koa';
 import { errorFields, type Logger } from '../../logger.js';
 import { StoreBusyError } from '../../store/port.js';
-import { ProtocolError } from '../../protocol/errors.js';
+import { ProtocolError, serverBusy, type ProtocolErrorCode } from '../../protocol/errors.js';
 
 /** Statuses of errors a client can cause outside the protocol handlers (router, body parser). */
-const CLIENT_ERRORS: Record<number, { code: string; description: string }> = {
+const CLIENT_ERRORS: Record<number, { code: ProtocolErrorCode; description: string }> = {
   400: { code: 'invalid_request', description: 'malformed request body' },
   404: { code: 'not_found', description: 'no such endpoint' },
   405: { code: 'method_not_allowed', description: 'method not allowed' },
@@ -25,7 +25,7 @@ export function errorHandler(logger: Logger): Middleware {
       // know) with an empty body; they get the JSON shape too, keeping the router's Allow header.
       if (ctx.body === undefined && [404, 405, 501].includes(ctx.status)) throw clientError(ctx.status === 501 ? 405 : ctx.status);
     } catch (err) {
-      const protocolError = err instanceof ProtocolError ? err : err instanceof StoreBusyError ? storeBusy() : fromHttpError(err);
+      const protocolError = err instanceof ProtocolError ? err : err instanceof StoreBusyError ? serverBusy() : fromHttpError(err);
       if (protocolError) {
         ctx.status = protocolError.status;
         ctx.set(protocolError.headers);
@@ -38,11 +38,6 @@ export function errorHandler(logger: Logger): Middleware {
       ctx.set('Cache-Control', 'no-store');
     }
   };
-}
-
-/** A write the store could not take in time: nothing was written, and a retry in a moment will do. */
-function storeBusy(): ProtocolError {
-  return new ProtocolError(503, 'temporarily_unavailable', 'the server is busy; retry shortly', { 'Retry-After': '1' });
 }
 
 function clientError(status: number): ProtocolError {

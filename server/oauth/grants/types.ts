@@ -1,4 +1,4 @@
-import type { Services } from '../../app.js';
+import type { Services } from '../../http/services.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import type { ClientDocument } from '../../store/repositories/clients.js';
 

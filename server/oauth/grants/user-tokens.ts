@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Services } from '../../app.js';
+import type { Services } from '../../http/services.js';
 import type { ClientDocument } from '../../store/repositories/clients.js';
 import type { TokenResponse } from './types.js';
 import { invalidGrant } from './types.js';

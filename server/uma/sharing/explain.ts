@@ -1,4 +1,4 @@
-import type { Services } from '../../app.js';
+import type { Services } from '../../http/services.js';
 import type { DecisionRecord } from '../../policy/engine.js';
 import { OWNER_REASON, type ClaimsInput, type ClaimsOutput } from '../../policy/entrypoints.js';
 import { askedFor, byId, partyLabel, reasonDescriber } from './sentences.js';

@@ -1,5 +1,5 @@
 import type { ValidateFunction } from 'ajv/dist/2020.js';
-import type { Services } from '../../app.js';
+import type { Services } from '../../http/services.js';
 import { invalidRequest } from '../../protocol/errors.js';
 import type { RequestingParty } from '../../store/repositories/uma-requests.js';
 import { partyFromAccount } from '../requesting-party.js';
