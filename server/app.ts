@@ -10,8 +10,6 @@ import { healthRoutes } from './http/health.js';
 import { hieOfOneRoutes } from './http/hie-of-one.js';
 import { logoutRoutes } from './http/logout.js';
 import { registrationMetadata, registrationRoutes } from './http/registration.js';
-import { revokeClientIssuance } from './oauth/clients/client-revocation.js';
-import { ClientRegistration } from './oauth/clients/registration.js';
 import { accessLog } from './http/middleware/access-log.js';
 import { errorHandler } from './http/middleware/error-handler.js';
 import { requestBody } from './http/middleware/request-body.js';
@@ -61,16 +59,7 @@ export function createRouter(services: Services): Router {
   tokenRoutes(router, services);
   umaClaimsRoutes(router, services);
   hieOfOneRoutes(router, services);
-  registrationRoutes(router, {
-    registration: new ClientRegistration({
-      clients: services.clients,
-      policy: services.policy,
-      decisions: services.decisions,
-      config: services.config,
-      revokeIssuance: (clientId) => revokeClientIssuance(services, clientId),
-    }),
-    config: services.config,
-  });
+  registrationRoutes(router, services);
   tokenManagementRoutes(router, services);
   userinfoRoutes(router, services);
   logoutRoutes(router, services);

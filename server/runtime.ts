@@ -31,6 +31,8 @@ import { Interactions } from './oauth/interactions.js';
 import { TokenService } from './oauth/token-service.js';
 import { Views } from './views/render.js';
 import { clientAuthenticator } from './oauth/clients/authenticate.js';
+import { revokeClientIssuance } from './oauth/clients/client-revocation.js';
+import { ClientRegistration } from './oauth/clients/registration.js';
 import { StartupError } from './startup-error.js';
 import { answerClientErrors } from './http/client-error.js';
 
@@ -102,6 +104,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const url = `http://${config.host && config.host !== '0.0.0.0' ? config.host : 'localhost'}:${port}`;
   // With an ephemeral port the issuer can only be known now, so the app is built after listening.
   const resolved = { ...config, issuer: config.issuer ?? url };
+  const grants = await Grants.open(store);
+  const uma = await UmaRequests.open(store);
+  const registration = new ClientRegistration({ clients, decisions, config: resolved, revokeIssuance: (clientId) => revokeClientIssuance({ tokens, grants, uma }, clientId) });
   const services: Services = {
     config: resolved,
     logger,
@@ -111,11 +116,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     keys,
     accounts,
     clients,
-    grants: await Grants.open(store),
+    grants,
     tokens,
     resources,
     sharingRules: await SharingRules.open(store),
-    uma: await UmaRequests.open(store),
+    uma,
     identities: await Identities.open(store),
     federationStates: await FederationStates.open(store),
     upstream: new ProviderMetadata(config.upstreamProviders),
@@ -125,6 +130,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     tokenService: new TokenService(resolved, keys, tokens),
     views,
     authenticateClient: await clientAuthenticator(store, clients, resolved),
+    registration,
   };
   server.on('request', createApp(services).callback());
   logger.info('listening', { url, issuer: services.config.issuer, store: store.kind, policy: policy.digest });

@@ -3,7 +3,7 @@ import * as client from 'openid-client';
 import type { Services } from '../http/services.js';
 import type { UpstreamProviderConfig } from '../config/config.js';
 import { ProtocolError, upstreamMisconfigured, upstreamUnavailable } from '../protocol/errors.js';
-import { continueAfterUpstreamLogin } from '../oauth/authorization-flow.js';
+import { continueAfterUpstreamLogin, type AuthorizationOutcome } from '../oauth/authorization-flow.js';
 import { DuplicateKeyError } from '../store/port.js';
 import type { RequestingParty } from '../store/repositories/uma-requests.js';
 import type { PageName } from '../views/render.js';
@@ -35,6 +35,7 @@ const AUTHORIZATION_ERRORS = new Set(['invalid_request', 'unauthorized_client', 
 /** What the HTTP layer should do next. */
 export type FederationOutcome =
   | { kind: 'redirect'; url: string }
+  | { kind: 'authorization'; outcome: AuthorizationOutcome }
   | { kind: 'page'; page: PageName; title: string; data: Record<string, unknown>; status?: number };
 
 function requireProvider(services: Services, id: string): UpstreamProviderConfig {
@@ -187,7 +188,7 @@ async function continueTrip(services: Services, ctx: Context, provider: Upstream
           `You signed in at ${provider.displayName}${party.email ? ` as ${party.email}` : ''}, but that identity is not linked to an account here. Sign in with your password, link this identity from your account page first, then use it to sign in.`,
         );
       }
-      if (trip.purpose === 'login') return continueAfterUpstreamLogin(services, ctx, trip.targetId, identity.accountId, authTime);
+      if (trip.purpose === 'login') return { kind: 'authorization', outcome: await continueAfterUpstreamLogin(services, trip.targetId, { accountId: identity.accountId, authTime }) };
       await services.sessions.start(ctx, identity.accountId, authTime);
       return { kind: 'redirect', url: '/account' };
     }

@@ -100,13 +100,13 @@ export function accountRoutes(router: Router, services: Services): void {
     const clientId = requireParam(readParams(form, ['client_id'] as const), 'client_id');
     const grantId = Grants.idFor(accountId, clientId);
     await services.tokens.revoke({ grantId });
-    await services.grants.remove({ _id: grantId });
+    await services.grants.remove(grantId);
     return '/account';
   }));
 
   router.post('/account/revoke-all', action(async (ctx, accountId) => {
     await services.tokens.revoke({ accountId });
-    await services.grants.remove({ accountId });
+    await services.grants.removeOfAccount(accountId);
     // A stolen session may have linked someone else's identity: it goes too (the owner can link theirs again).
     await services.identities.unlinkAll(accountId);
     await services.sessions.endAllFor(accountId);

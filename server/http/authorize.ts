@@ -1,64 +1,93 @@
 import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Services } from './services.js';
-import { beginAuthorization, expired, showInteraction, submitConsent, submitLogin, type FlowOutcome } from '../oauth/authorization-flow.js';
+import { beginAuthorization, expired, showInteraction, submitConsent, submitLogin, type AuthorizationOutcome } from '../oauth/authorization-flow.js';
+import type { InteractionDocument } from '../oauth/interactions.js';
 import { ProtocolError, invalidRequest } from '../protocol/errors.js';
+import { consentPage, loginPage } from './authorize-pages.js';
+import { setCookies } from './cookies.js';
 import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
 
 /** The authorization endpoint and the login/consent pages of an authorization request. */
 export function authorizeRoutes(router: Router, services: Services): void {
-  const { views } = services;
+  router.get('/authorize', asPage(services, authorizeByQuery));
+  router.post('/authorize', asPage(services, authorizeByForm));
+  router.get('/interaction/:id', asPage(services, async (ctx) => showInteraction(services, await interactionOf(services, ctx))));
+  router.post('/interaction/:id/login', asPage(services, login));
+  router.post('/interaction/:id/consent', asPage(services, consent));
+}
 
-  const respond = (ctx: Context, outcome: FlowOutcome) => {
-    ctx.set('Cache-Control', 'no-store');
-    if (outcome.kind === 'redirect') {
-      // 303 so a browser follows a POSTed form with a GET.
+/**
+ * Answers what happened to an authorization request: starts the session it signed in, sets its
+ * cookies, then redirects (303, so a browser follows a POSTed form with a GET) or shows the page.
+ */
+export async function respondToAuthorization(ctx: Context, services: Services, outcome: AuthorizationOutcome): Promise<void> {
+  if (outcome.signIn) await services.sessions.start(ctx, outcome.signIn.accountId, outcome.signIn.authTime);
+  setCookies(ctx, ...(outcome.cookies ?? []));
+  ctx.set('Cache-Control', 'no-store');
+  switch (outcome.kind) {
+    case 'redirect':
+    case 'error-redirect':
       ctx.status = 303;
       ctx.redirect(outcome.url);
       return;
+    case 'needs-login':
+    case 'needs-consent': {
+      const page = outcome.kind === 'needs-login' ? loginPage(services.upstream, outcome) : consentPage(outcome);
+      renderPage(ctx, services.views, page.page, page.title, page.data, page.status);
     }
-    renderPage(ctx, views, outcome.page, outcome.title, outcome.data, outcome.status);
-  };
+  }
+}
 
-  /** Protocol errors in these routes are for a person in a browser: show them as a page. */
-  const asPage = (handler: (ctx: Context) => Promise<FlowOutcome>) => async (ctx: Context) => {
+type Step = (ctx: Context, services: Services) => Promise<AuthorizationOutcome>;
+
+/** Protocol errors in these routes are for a person in a browser: show them as a page. */
+function asPage(services: Services, step: Step): Middleware {
+  return async (ctx) => {
     try {
-      respond(ctx, await handler(ctx));
+      await respondToAuthorization(ctx, services, await step(ctx, services));
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      renderErrorPage(ctx, views, err);
+      renderErrorPage(ctx, services.views, err);
     }
   };
+}
 
-  const interaction = async (ctx: Context) => {
-    const found = await services.interactions.find(ctx, String(ctx.params.id));
-    if (!found) throw expired();
-    return found;
-  };
+async function authorizeByQuery(ctx: Context, services: Services): Promise<AuthorizationOutcome> {
+  return beginAuthorization(services, ctx.query, await currentLogin(ctx, services));
+}
 
-  router.get('/authorize', asPage((ctx) => beginAuthorization(services, ctx, ctx.query)));
-  router.post('/authorize', asPage(async (ctx) => {
-    // OpenID Connect Core §3.1.2.1: a POSTed authorization request is form-serialized.
-    if (!ctx.is('application/x-www-form-urlencoded')) throw invalidRequest('the body must be application/x-www-form-urlencoded');
-    return beginAuthorization(services, ctx, formOf(ctx));
-  }));
+async function authorizeByForm(ctx: Context, services: Services): Promise<AuthorizationOutcome> {
+  // OpenID Connect Core §3.1.2.1: a POSTed authorization request is form-serialized.
+  if (!ctx.is('application/x-www-form-urlencoded')) throw invalidRequest('the body must be application/x-www-form-urlencoded');
+  return beginAuthorization(services, formOf(ctx), await currentLogin(ctx, services));
+}
 
-  router.get('/interaction/:id', asPage(async (ctx) => showInteraction(services, await interaction(ctx))));
+async function login(ctx: Context, services: Services): Promise<AuthorizationOutcome> {
+  const found = await interactionOf(services, ctx);
+  const form = formOf(ctx);
+  checkCsrf(form.csrf, found.csrf);
+  return submitLogin(services, found, { email: stringField(form.email), password: stringField(form.password) }, ctx.ip);
+}
 
-  router.post('/interaction/:id/login', asPage(async (ctx) => {
-    const found = await interaction(ctx);
-    const form = formOf(ctx);
-    checkCsrf(form.csrf, found.csrf);
-    return submitLogin(services, ctx, found, { email: stringField(form.email), password: stringField(form.password) });
-  }));
+async function consent(ctx: Context, services: Services): Promise<AuthorizationOutcome> {
+  const found = await interactionOf(services, ctx);
+  const form = formOf(ctx);
+  checkCsrf(form.csrf, found.csrf);
+  const chosen = ([] as unknown[]).concat(form.scope ?? []).filter((s): s is string => typeof s === 'string');
+  return submitConsent(services, found, stringField(form.decision), chosen);
+}
 
-  router.post('/interaction/:id/consent', asPage(async (ctx) => {
-    const found = await interaction(ctx);
-    const form = formOf(ctx);
-    checkCsrf(form.csrf, found.csrf);
-    const chosen = ([] as unknown[]).concat(form.scope ?? []).filter((s): s is string => typeof s === 'string');
-    return submitConsent(services, ctx, found, stringField(form.decision), chosen);
-  }));
+async function currentLogin(ctx: Context, services: Services) {
+  const session = await services.sessions.current(ctx);
+  return session ? { accountId: session.accountId, authTime: session.authTime } : null;
+}
+
+/** The interaction of the path, when this browser started it. */
+async function interactionOf(services: Services, ctx: Context): Promise<InteractionDocument> {
+  const found = await services.interactions.find(String(ctx.params.id), ctx.cookies);
+  if (!found) throw expired();
+  return found;
 }
 
 function stringField(value: unknown): string | undefined {

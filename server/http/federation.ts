@@ -5,6 +5,7 @@ import { CALLBACK_PATH, beginFederation, completeFederation, type FederationOutc
 import { expired as authorizationExpired, upstreamMaxAge } from '../oauth/authorization-flow.js';
 import { CLAIMS_PATH, ClaimsInteractions, expired as claimsExpired } from '../uma/claims-interaction.js';
 import { ProtocolError, invalidRequest } from '../protocol/errors.js';
+import { respondToAuthorization } from './authorize.js';
 import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
 
 /**
@@ -19,7 +20,7 @@ export const LINK_REAUTHENTICATION_SECONDS = 10 * 60;
 
 export function federationRoutes(router: Router, services: Services): void {
   router.get('/interaction/:id/federation/:provider', asPage(services, async (ctx) => {
-    const found = await services.interactions.find(ctx, String(ctx.params.id));
+    const found = await services.interactions.find(String(ctx.params.id), ctx.cookies);
     if (!found) throw authorizationExpired();
     return beginFederation(services, ctx, String(ctx.params.provider), 'login', found._id, upstreamMaxAge(found.request));
   }));
@@ -67,6 +68,7 @@ function asPage(services: Services, handler: (ctx: Context) => Promise<Federatio
     try {
       const outcome = await handler(ctx);
       if (outcome.kind === 'redirect') return redirect(ctx, outcome.url);
+      if (outcome.kind === 'authorization') return await respondToAuthorization(ctx, services, outcome.outcome);
       renderPage(ctx, services.views, outcome.page, outcome.title, outcome.data, outcome.status);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;

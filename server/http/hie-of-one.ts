@@ -1,10 +1,10 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from './services.js';
-import { bearerToken, invalidToken } from '../oauth/bearer.js';
+import { bearerToken } from '../protocol/bearer.js';
 import type { ClientDocument } from '../store/repositories/clients.js';
 import { umaTicketGrant } from '../uma/grant.js';
-import { ProtocolError, invalidRequest } from '../protocol/errors.js';
+import { ProtocolError, invalidRequest, invalidToken } from '../protocol/errors.js';
 import { readParams, requireParam } from '../protocol/params.js';
 import { claimsInteractionEndpoint } from './uma-claims.js';
 
@@ -44,7 +44,7 @@ export function hieOfOneRoutes(router: Router, services: Services): void {
 
 /** The client an AAT was issued to: a live access token of this server for this server, with scope uma_authorization. */
 async function aatClient(services: Services, ctx: Context): Promise<ClientDocument> {
-  const token = await services.tokenService.verifyAccessToken(bearerToken(ctx));
+  const token = await services.tokenService.verifyAccessToken(bearerToken(ctx.get('Authorization')));
   const audience = ([] as unknown[]).concat(token?.aud ?? []);
   if (!token || !audience.includes(services.config.issuer)) throw invalidToken();
   if (!token.scope.split(' ').includes(AAT_SCOPE)) {

@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import { decodeJwt } from 'jose';
 import type { Context } from 'koa';
 import type { Services } from './services.js';
-import { redirectWith } from '../oauth/authorization-request.js';
+import { redirectWith } from '../oauth/authorization-response.js';
 import { checkCsrf, formOf, renderPage } from './pages.js';
 import { readParams } from '../protocol/params.js';
 

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { timingSafeEqual } from 'node:crypto';
 import type { PageName, Views } from '../views/render.js';
-import { ProtocolError } from '../protocol/errors.js';
+import { forgedForm, type ProtocolError } from '../protocol/errors.js';
 
 /** Renders a page that must never be cached (it carries a CSRF token or account data). */
 export function renderPage(ctx: Context, views: Views, page: PageName, title: string, data: Record<string, unknown> = {}, status = 200) {
@@ -21,7 +21,7 @@ export function checkCsrf(submitted: unknown, expected: string) {
   const given = Buffer.from(typeof submitted === 'string' ? submitted : '');
   const wanted = Buffer.from(expected);
   if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
-    throw new ProtocolError(403, 'invalid_request', 'the form has expired or did not come from this site; go back and try again');
+    throw forgedForm();
   }
 }
 

@@ -4,9 +4,9 @@ import type { Config } from '../config/config.js';
 import { hashSecret, secretMatches } from '../crypto/secrets.js';
 import { ASSERTION_ALGORITHMS, CLIENT_AUTH_METHODS } from '../oauth/clients/authenticate.js';
 import type { ClientRegistration } from '../oauth/clients/registration.js';
-import { bearerToken, invalidToken } from '../oauth/bearer.js';
 import type { MetadataContribution } from '../oauth/metadata.js';
-import { invalidRequest } from '../protocol/errors.js';
+import { bearerToken } from '../protocol/bearer.js';
+import { invalidRequest, invalidToken } from '../protocol/errors.js';
 
 export interface RegistrationRouteDeps {
   registration: ClientRegistration;
@@ -30,15 +30,15 @@ export function registrationRoutes(router: Router, deps: RegistrationRouteDeps):
   });
   router.get('/register/:client_id', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await deps.registration.read(ctx.params.client_id!, bearerToken(ctx));
+    ctx.body = await deps.registration.read(ctx.params.client_id!, bearerToken(ctx.get('Authorization')));
   });
   router.put('/register/:client_id', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await deps.registration.update(ctx.params.client_id!, bearerToken(ctx), jsonBody(ctx));
+    ctx.body = await deps.registration.update(ctx.params.client_id!, bearerToken(ctx.get('Authorization')), jsonBody(ctx));
   });
   router.delete('/register/:client_id', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    await deps.registration.delete(ctx.params.client_id!, bearerToken(ctx));
+    await deps.registration.delete(ctx.params.client_id!, bearerToken(ctx.get('Authorization')));
     ctx.status = 204;
   });
 }
@@ -54,7 +54,7 @@ function initialTokenCheck(config: RegistrationRouteDeps['config']): (ctx: Conte
   if (config.registrationAccessPolicy === 'open') return () => {};
   const expected = config.initialAccessToken ? hashSecret(config.initialAccessToken) : undefined;
   return (ctx) => {
-    const token = bearerToken(ctx);
+    const token = bearerToken(ctx.get('Authorization'));
     if (!expected || !secretMatches(token, expected)) throw invalidToken('the initial access token is not valid');
   };
 }

@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.js';
 import type { ClientAuthenticationRequest } from '../oauth/clients/authenticate.js';
+import type { ClientRegistration } from '../oauth/clients/registration.js';
 import type { FederationStates } from '../federation/federation-states.js';
 import type { ProviderMetadata } from '../federation/provider-metadata.js';
 import type { KeyRing } from '../keys/key-ring.js';
@@ -47,4 +48,6 @@ export interface Services {
   tokenService: TokenService;
   views: Views;
   authenticateClient(request: ClientAuthenticationRequest): Promise<ClientDocument>;
+  /** RFC 7591/7592 registration, its deletion wired to revoke what the client was issued. */
+  registration: ClientRegistration;
 }

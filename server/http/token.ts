@@ -8,11 +8,12 @@ import { TOKEN_EXCHANGE_GRANT, tokenExchangeGrant } from '../oauth/grants/token-
 import type { GrantHandler } from '../oauth/grants/types.js';
 import type { ClientDocument } from '../store/repositories/clients.js';
 import { UMA_TICKET_GRANT, umaTicketGrant } from '../uma/grant.js';
-import { ProtocolError, invalidRequest } from '../protocol/errors.js';
+import { invalidRequest, unauthorizedClient, unsupportedGrantType } from '../protocol/errors.js';
 import { readParams, requireParam } from '../protocol/params.js';
 import { formOf } from './pages.js';
 
-export const GRANT_HANDLERS: Record<string, GrantHandler> = {
+/** Each grant takes what it declares; the endpoint hands it all the services. */
+export const GRANT_HANDLERS: Record<string, GrantHandler<Services>> = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
@@ -35,8 +36,8 @@ export function tokenRoutes(router: Router, services: Services): void {
     const { client, form } = await authenticatedForm(services, ctx);
     const grantType = requireParam(readParams(form, ['grant_type'] as const), 'grant_type');
     const handler = GRANT_HANDLERS[grantType];
-    if (!handler) throw new ProtocolError(400, 'unsupported_grant_type', `grant_type ${grantType} is not supported`);
-    if (!client.metadata.grant_types.includes(grantType)) throw new ProtocolError(400, 'unauthorized_client', `the client is not registered for ${grantType}`);
+    if (!handler) throw unsupportedGrantType(grantType);
+    if (!client.metadata.grant_types.includes(grantType)) throw unauthorizedClient(`the client is not registered for ${grantType}`);
     ctx.body = await handler(services, client, form);
   });
 }

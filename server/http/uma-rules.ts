@@ -1,14 +1,14 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from './services.js';
-import { bearerToken, invalidToken } from '../oauth/bearer.js';
+import { bearerToken } from '../protocol/bearer.js';
 import type { SharingRule } from '../store/repositories/sharing-rules.js';
 import { explainDecision } from '../uma/sharing/explain.js';
 import { validateParty } from '../uma/sharing/party.js';
 import { preview } from '../uma/sharing/preview.js';
 import { addRule, deleteRule, getRule, listRules, replaceRule } from '../uma/sharing/rules.js';
 import { byId, describeRule, type ResourceNames } from '../uma/sharing/sentences.js';
-import { invalidRequest, notFound, ProtocolError } from '../protocol/errors.js';
+import { invalidRequest, invalidToken, notFound, ProtocolError } from '../protocol/errors.js';
 
 /** The scope an owner's own app needs to read and change their sharing rules. */
 export const SHARING_RULES_SCOPE = 'sharing_rules';
@@ -83,7 +83,7 @@ export function umaRulesRoutes(router: Router, services: Services): void {
 /** The owner (`sub`) of a valid access token with scope `sharing_rules`, issued for this server. */
 async function requireOwnerToken(services: Services, ctx: Context): Promise<string> {
   ctx.set('Cache-Control', 'no-store');
-  const token = await services.tokenService.verifyAccessToken(bearerToken(ctx));
+  const token = await services.tokenService.verifyAccessToken(bearerToken(ctx.get('Authorization')));
   if (!token) throw invalidToken();
   const audience = Array.isArray(token.aud) ? token.aud : [token.aud];
   if (!audience.includes(services.config.issuer)) throw invalidToken('the access token is not meant for this server');

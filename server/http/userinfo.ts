@@ -1,15 +1,15 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from './services.js';
-import { bearerToken, invalidToken } from '../oauth/bearer.js';
+import { bearerToken } from '../protocol/bearer.js';
 import { claimsFor } from '../oauth/token-service.js';
-import { ProtocolError } from '../protocol/errors.js';
+import { ProtocolError, invalidToken } from '../protocol/errors.js';
 
 /** OpenID Connect Core §5.3: the user's claims for the scopes the access token carries. */
 export function userinfoRoutes(router: Router, services: Services): void {
   const userinfo = async (ctx: Context) => {
     ctx.set('Cache-Control', 'no-store');
-    const payload = await services.tokenService.verifyAccessToken(bearerToken(ctx));
+    const payload = await services.tokenService.verifyAccessToken(bearerToken(ctx.get('Authorization')));
     if (!payload) throw invalidToken();
     const scopes = payload.scope.split(' ');
     if (!scopes.includes('openid')) {

@@ -1,115 +1,145 @@
-import type { Context } from 'koa';
-import type { Services } from '../http/services.js';
-import { upstreamChoices } from '../federation/choices.js';
-import { ProtocolError } from '../protocol/errors.js';
-import type { ClientDocument } from '../store/repositories/clients.js';
+import type { ConsentOutput } from '../policy/entrypoints.js';
+import { invalidRequest } from '../protocol/errors.js';
+import type { Logins } from '../sessions/logins.js';
+import type { Accounts } from '../store/repositories/accounts.js';
 import { normalizeEmail } from '../store/repositories/accounts.js';
+import type { CookieToSet } from '../store/repositories/browser-bound.js';
+import type { ClientDocument, Clients } from '../store/repositories/clients.js';
+import type { Tokens } from '../store/repositories/tokens.js';
 import { RedirectableError, parseAuthorizationRequest, type AuthorizationRequest } from './authorization-request.js';
-import { authorizationError, issueAuthorizationCode } from './authorization.js';
-import { decideConsent } from './consent.js';
-import type { InteractionDocument } from './interactions.js';
-import { SCOPE_DESCRIPTIONS } from './scopes.js';
+import { authorizationError, issueAuthorizationCode } from './authorization-response.js';
+import { decideConsent, type ConsentDeps } from './consent.js';
+import type { InteractionDocument, Interactions, Login } from './interactions.js';
 import { requireClient } from './clients/interaction-client.js';
 
-/** What the HTTP layer should do next: send the browser somewhere, or show a page. */
-export type FlowOutcome =
+export interface AuthorizationFlowDeps extends ConsentDeps {
+  config: { issuer: string };
+  clients: Clients;
+  accounts: Accounts;
+  interactions: Interactions;
+  logins: Logins;
+  tokens: Tokens;
+}
+
+/** The interaction a page is for: where its forms post, the CSRF token they echo, whom they are for. */
+export interface InteractionView {
+  id: string;
+  csrf: string;
+  clientName: string;
+}
+
+/**
+ * What happened to an authorization request, for the HTTP layer to answer: send the browser on
+ * (to the interaction's page, or back to the client with a code), send the client an error, or
+ * show the login or consent page. `cookies` are to be set on the response; `signIn` is a login
+ * the browser's session is to start with.
+ */
+export type AuthorizationOutcome = (
   | { kind: 'redirect'; url: string }
-  | { kind: 'page'; page: 'login' | 'consent'; title: string; data: Record<string, unknown>; status?: number };
+  | { kind: 'error-redirect'; url: string; error: string }
+  | { kind: 'needs-login'; interaction: InteractionView; email: string | undefined; failure?: { message: string; status: number } }
+  | { kind: 'needs-consent'; interaction: InteractionView; email: string | undefined; consent: ConsentOutput; reconsent: boolean }
+) & { cookies?: CookieToSet[]; signIn?: Login };
 
-type Login = { accountId: string; authTime: number };
-
-/** GET/POST /authorize: validate, then sign in, ask consent or answer at once. */
-export async function beginAuthorization(services: Services, ctx: Context, params: unknown): Promise<FlowOutcome> {
-  const { issuer } = services.config;
+/** GET/POST /authorize: validate, then sign in, ask consent or answer at once. `session` is the browser's current login. */
+export async function beginAuthorization(deps: AuthorizationFlowDeps, params: unknown, session: Login | null): Promise<AuthorizationOutcome> {
+  const { issuer } = deps.config;
   try {
-    const { request, client } = await parseAuthorizationRequest(params, services.clients);
-    const session = await services.sessions.current(ctx);
-    const login = session && !needsLogin(request, session.authTime) ? { accountId: session.accountId, authTime: session.authTime } : undefined;
+    const { request, client } = await parseAuthorizationRequest(params, deps.clients);
+    const login = session && !needsLogin(request, session.authTime) ? session : undefined;
     if (!login) {
       if (request.prompt.includes('none')) return errorRedirect(issuer, request, 'login_required', 'the user is not signed in');
-      const interaction = await services.interactions.start(ctx, request);
-      return { kind: 'redirect', url: `/interaction/${interaction._id}` };
+      const { interaction, cookie } = await deps.interactions.start(request);
+      return { kind: 'redirect', url: interactionPath(interaction), cookies: [cookie] };
     }
-    return await afterLogin(services, ctx, request, client, login, undefined);
+    return await afterLogin(deps, request, client, login, undefined);
   } catch (err) {
-    if (err instanceof RedirectableError) return { kind: 'redirect', url: authorizationError(issuer, err.redirectUri, err.code, err.description, err.state) };
-    throw err;
+    if (!(err instanceof RedirectableError)) throw err;
+    return { kind: 'error-redirect', url: authorizationError(issuer, err.redirectUri, err.code, err.description, err.state), error: err.code };
   }
 }
 
 /** GET /interaction/:id: the page this interaction is waiting on. */
-export async function showInteraction(services: Services, interaction: InteractionDocument): Promise<FlowOutcome> {
-  const client = await requireClient(services, interaction.request.clientId);
-  if (!interaction.login) return loginPage(services, interaction, client);
-  return consentPage(services, interaction, client, interaction.login);
+export async function showInteraction(deps: AuthorizationFlowDeps, interaction: InteractionDocument): Promise<AuthorizationOutcome> {
+  const client = await requireClient(deps, interaction.request.clientId);
+  const view = { id: interaction._id, csrf: interaction.csrf, clientName: clientName(client) };
+  if (!interaction.login) return { kind: 'needs-login', interaction: view, email: interaction.request.loginHint };
+  const consent = await decideConsent(deps, client, interaction.login.accountId, interaction.request.scopes);
+  const account = await deps.accounts.byId(interaction.login.accountId);
+  return { kind: 'needs-consent', interaction: view, email: account?.email, consent, reconsent: interaction.request.prompt.includes('consent') };
 }
 
-/** POST /interaction/:id/login. */
-export async function submitLogin(services: Services, ctx: Context, interaction: InteractionDocument, form: { email?: string; password?: string }): Promise<FlowOutcome> {
-  const client = await requireClient(services, interaction.request.clientId);
+/** POST /interaction/:id/login, from `address`. */
+export async function submitLogin(deps: AuthorizationFlowDeps, interaction: InteractionDocument, form: { email?: string; password?: string }, address: string): Promise<AuthorizationOutcome> {
+  const client = await requireClient(deps, interaction.request.clientId);
   const email = normalizeEmail(form.email ?? '');
-  const outcome = await services.logins.attempt(ctx.ip, email, form.password ?? '');
-  if (!outcome.ok) return { ...loginPage(services, interaction, client, outcome.message, email), status: outcome.status };
-  await services.sessions.start(ctx, outcome.accountId);
+  const outcome = await deps.logins.attempt(address, email, form.password ?? '');
+  if (!outcome.ok) {
+    const view = { id: interaction._id, csrf: interaction.csrf, clientName: clientName(client) };
+    return { kind: 'needs-login', interaction: view, email, failure: { message: outcome.message, status: outcome.status } };
+  }
   const login = { accountId: outcome.accountId, authTime: Math.floor(Date.now() / 1000) };
-  await services.interactions.recordLogin(interaction._id, login);
-  return afterLogin(services, ctx, interaction.request, client, login, interaction);
+  await deps.interactions.recordLogin(interaction._id, login);
+  return { ...(await afterLogin(deps, interaction.request, client, login, interaction)), signIn: login };
 }
 
 /**
- * An account proved itself at an upstream provider (server/federation/login.ts, which checked
- * that this browser started the interaction): continues the interaction like a password login.
+ * An account proved itself at an upstream provider (the federation handler checked that this
+ * browser started the interaction): continues the interaction like a password login, and the
+ * outcome's `signIn` starts the browser's session with that login.
  */
-export async function continueAfterUpstreamLogin(services: Services, ctx: Context, interactionId: string, accountId: string, authTime: number): Promise<FlowOutcome> {
-  const interaction = await services.interactions.byId(interactionId);
+export async function continueAfterUpstreamLogin(deps: AuthorizationFlowDeps, interactionId: string, login: Login): Promise<AuthorizationOutcome> {
+  const interaction = await deps.interactions.byId(interactionId);
   if (!interaction) throw expired();
-  const client = await requireClient(services, interaction.request.clientId);
-  await services.sessions.start(ctx, accountId, authTime);
-  const login = { accountId, authTime };
-  await services.interactions.recordLogin(interaction._id, login);
-  return afterLogin(services, ctx, interaction.request, client, login, interaction);
+  const client = await requireClient(deps, interaction.request.clientId);
+  await deps.interactions.recordLogin(interaction._id, login);
+  return { ...(await afterLogin(deps, interaction.request, client, login, interaction)), signIn: login };
 }
 
 /** POST /interaction/:id/consent. */
-export async function submitConsent(services: Services, ctx: Context, interaction: InteractionDocument, decision: string | undefined, chosen: string[]): Promise<FlowOutcome> {
-  const { request } = interaction;
-  const login = interaction.login;
-  if (!login) throw new ProtocolError(400, 'invalid_request', 'sign in first');
-  const client = await requireClient(services, request.clientId);
-  if (!(await services.interactions.finish(ctx, interaction._id))) throw expired();
-  if (decision !== 'allow') return errorRedirect(services.config.issuer, request, 'access_denied', 'the user denied the request');
-  const consent = await decideConsent(services, client, login.accountId, request.scopes);
+export async function submitConsent(deps: AuthorizationFlowDeps, interaction: InteractionDocument, decision: string | undefined, chosen: string[]): Promise<AuthorizationOutcome> {
+  const { request, login } = interaction;
+  if (!login) throw invalidRequest('sign in first');
+  const client = await requireClient(deps, request.clientId);
+  const { interaction: finished, cookie } = await deps.interactions.finish(interaction._id);
+  if (!finished) throw expired();
+  if (decision !== 'allow') return { ...errorRedirect(deps.config.issuer, request, 'access_denied', 'the user denied the request'), cookies: [cookie] };
+  const consent = await decideConsent(deps, client, login.accountId, request.scopes);
   const approved = consent.ask.filter((scope) => chosen.includes(scope) || consent.mandatory.includes(scope));
-  return codeRedirect(services, request, login, [...consent.granted, ...approved]);
+  return { ...(await codeRedirect(deps, request, login, [...consent.granted, ...approved])), cookies: [cookie] };
 }
 
 export function expired() {
-  return new ProtocolError(400, 'invalid_request', 'this sign-in request has expired or was already used; start again from the app');
+  return invalidRequest('this sign-in request has expired or was already used; start again from the app');
 }
 
-async function afterLogin(services: Services, ctx: Context, request: AuthorizationRequest, client: ClientDocument, login: Login, interaction: InteractionDocument | undefined): Promise<FlowOutcome> {
-  const consent = await decideConsent(services, client, login.accountId, request.scopes);
+async function afterLogin(deps: AuthorizationFlowDeps, request: AuthorizationRequest, client: ClientDocument, login: Login, interaction: InteractionDocument | undefined): Promise<AuthorizationOutcome> {
+  const consent = await decideConsent(deps, client, login.accountId, request.scopes);
   const mustAsk = consent.ask.length > 0 || request.prompt.includes('consent');
   if (!mustAsk) {
-    if (interaction && !(await services.interactions.finish(ctx, interaction._id))) throw expired();
-    return codeRedirect(services, request, login, consent.granted);
+    if (!interaction) return codeRedirect(deps, request, login, consent.granted);
+    const { interaction: finished, cookie } = await deps.interactions.finish(interaction._id);
+    if (!finished) throw expired();
+    return { ...(await codeRedirect(deps, request, login, consent.granted)), cookies: [cookie] };
   }
-  if (request.prompt.includes('none')) return errorRedirect(services.config.issuer, request, 'consent_required', 'the user has not consented to these scopes');
-  if (interaction) return { kind: 'redirect', url: `/interaction/${interaction._id}` };
-  const started = await services.interactions.start(ctx, request);
-  await services.interactions.recordLogin(started._id, login);
-  return { kind: 'redirect', url: `/interaction/${started._id}` };
+  if (request.prompt.includes('none')) return errorRedirect(deps.config.issuer, request, 'consent_required', 'the user has not consented to these scopes');
+  if (interaction) return { kind: 'redirect', url: interactionPath(interaction) };
+  const started = await deps.interactions.start(request, login);
+  return { kind: 'redirect', url: interactionPath(started.interaction), cookies: [started.cookie] };
 }
 
-async function codeRedirect(services: Services, request: AuthorizationRequest, login: Login, scopes: string[]): Promise<FlowOutcome> {
+async function codeRedirect(deps: AuthorizationFlowDeps, request: AuthorizationRequest, login: Login, scopes: string[]): Promise<AuthorizationOutcome> {
   const unique = [...new Set(scopes)].sort();
-  if (unique.length === 0) return errorRedirect(services.config.issuer, request, 'invalid_scope', 'none of the requested scopes can be granted');
-  const url = await issueAuthorizationCode({ grants: services.grants, tokens: services.tokens, issuer: services.config.issuer }, request, login, unique);
-  return { kind: 'redirect', url };
+  if (unique.length === 0) return errorRedirect(deps.config.issuer, request, 'invalid_scope', 'none of the requested scopes can be granted');
+  return { kind: 'redirect', url: await issueAuthorizationCode(deps, request, login, unique) };
 }
 
-function errorRedirect(issuer: string, request: AuthorizationRequest, code: string, description: string): FlowOutcome {
-  return { kind: 'redirect', url: authorizationError(issuer, request.redirectUri, code, description, request.state) };
+function errorRedirect(issuer: string, request: AuthorizationRequest, code: string, description: string): AuthorizationOutcome & { kind: 'error-redirect' } {
+  return { kind: 'error-redirect', url: authorizationError(issuer, request.redirectUri, code, description, request.state), error: code };
+}
+
+function interactionPath(interaction: InteractionDocument): string {
+  return `/interaction/${interaction._id}`;
 }
 
 /**
@@ -127,34 +157,4 @@ function needsLogin(request: AuthorizationRequest, authTime: number) {
 
 function clientName(client: ClientDocument) {
   return client.metadata.client_name ?? client._id;
-}
-
-function loginPage(services: Services, interaction: InteractionDocument, client: ClientDocument, error?: string, email?: string): FlowOutcome & { kind: 'page' } {
-  return {
-    kind: 'page',
-    page: 'login',
-    title: 'Sign in',
-    data: { client: clientName(client), action: `/interaction/${interaction._id}/login`, csrf: interaction.csrf, error, email: email ?? interaction.request.loginHint, upstream: upstreamChoices(services, `/interaction/${interaction._id}`) },
-  };
-}
-
-async function consentPage(services: Services, interaction: InteractionDocument, client: ClientDocument, login: Login): Promise<FlowOutcome> {
-  const consent = await decideConsent(services, client, login.accountId, interaction.request.scopes);
-  const account = await services.accounts.byId(login.accountId);
-  const shown = interaction.request.prompt.includes('consent') ? [...new Set([...consent.ask, ...consent.granted])].sort() : consent.ask;
-  const describe = (scope: string) => SCOPE_DESCRIPTIONS[scope] ?? scope;
-  return {
-    kind: 'page',
-    page: 'consent',
-    title: 'Allow access?',
-    data: {
-      client: clientName(client),
-      email: account?.email,
-      action: `/interaction/${interaction._id}/consent`,
-      csrf: interaction.csrf,
-      ask: shown.map((name) => ({ name, description: describe(name), mandatory: consent.mandatory.includes(name) })),
-      granted: interaction.request.prompt.includes('consent') ? [] : consent.granted.map((name) => ({ name, description: describe(name) })),
-      denied: consent.denied.map((d) => ({ scope: d.scope, reason: d.reason === 'unknown_scope' ? 'not a scope this server knows' : 'this app is not registered for it' })),
-    },
-  };
 }

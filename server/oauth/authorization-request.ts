@@ -1,4 +1,4 @@
-import { ProtocolError } from '../protocol/errors.js';
+import { invalidClient, invalidRequest } from '../protocol/errors.js';
 import { readParams, splitList } from '../protocol/params.js';
 import type { ClientDocument, Clients } from '../store/repositories/clients.js';
 
@@ -43,11 +43,11 @@ const CODE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 export async function parseAuthorizationRequest(query: unknown, clients: Clients): Promise<{ request: AuthorizationRequest; client: ClientDocument }> {
   const params = readParams(query, PARAMS);
   const client = params.client_id ? await clients.byId(params.client_id) : null;
-  if (!client) throw new ProtocolError(400, 'invalid_client', 'unknown client_id');
+  if (!client) throw invalidClient('unknown client_id');
   const registered = client.metadata.redirect_uris;
   const redirectUri = params.redirect_uri ?? (registered.length === 1 ? registered[0] : undefined);
   if (!redirectUri || !registered.includes(redirectUri)) {
-    throw new ProtocolError(400, 'invalid_request', 'redirect_uri does not exactly match a registered redirect URI');
+    throw invalidRequest('redirect_uri does not exactly match a registered redirect URI');
   }
 
   const fail = (code: string, description: string): never => {
@@ -83,14 +83,6 @@ export async function parseAuthorizationRequest(query: unknown, clients: Clients
       ...(params.resource !== undefined ? { resource: params.resource } : {}),
     },
   };
-}
-
-/** Where to send the user with the authorization result: query parameters plus `iss` (RFC 9207). */
-export function redirectWith(redirectUri: string, issuer: string, params: Record<string, string | undefined>): string {
-  const url = new URL(redirectUri);
-  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
-  url.searchParams.set('iss', issuer);
-  return url.toString();
 }
 
 export function isAbsoluteUriWithoutFragment(value: string) {

@@ -1,5 +1,4 @@
 import type { ConsentInput, ConsentOutput } from '../policy/entrypoints.js';
-import type { PolicyEngine } from '../policy/engine.js';
 import type { DecisionLog } from '../policy/decision-log.js';
 import type { ClientDocument } from '../store/repositories/clients.js';
 import type { Grants } from '../store/repositories/grants.js';
@@ -18,18 +17,23 @@ export function consentWithoutUserInput(clientId: string, allowed: readonly stri
   return { now: new Date().toISOString(), client: { client_id: clientId, allowed_scopes: allowed }, requested_scopes: requested, known_scopes: KNOWN_SCOPES, prior_grants: [] };
 }
 
+export interface ConsentDeps {
+  decisions: DecisionLog;
+  grants: Grants;
+}
+
 /**
  * Asks the `consent` policy which of the requested scopes are granted already, which to ask the
  * user about, which are mandatory and which are denied, and records the decision.
  */
 export async function decideConsent(
-  deps: { policy: PolicyEngine; decisions: DecisionLog; grants: Grants },
+  deps: ConsentDeps,
   client: ClientDocument,
   accountId: string,
   requestedScopes: string[],
 ): Promise<ConsentOutput> {
   const priorGrants = await deps.grants.forAccount(accountId);
-  const { result, record } = deps.policy.decide('consent', {
+  const { result } = await deps.decisions.decide('consent', {
     now: new Date().toISOString(),
     client: { client_id: client._id, allowed_scopes: allowedScopes(client) },
     user: { sub: accountId },
@@ -37,6 +41,5 @@ export async function decideConsent(
     known_scopes: KNOWN_SCOPES,
     prior_grants: priorGrants.map((g) => ({ client_id: g.clientId, scopes: g.scopes, granted_at: g.updatedAt.toISOString() })),
   });
-  await deps.decisions.record(record);
   return result;
 }

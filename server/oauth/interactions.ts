@@ -1,72 +1,57 @@
-import type { Context } from 'koa';
-import { generateSecret, hashSecret, secretMatches } from '../crypto/secrets.js';
-import type { Collection, Store, StoredDocument } from '../store/port.js';
+import { generateSecret } from '../crypto/secrets.js';
+import type { Store } from '../store/port.js';
+import { BrowserBoundRecords, type BrowserBoundDocument, type CookieToSet, type RequestCookies } from '../store/repositories/browser-bound.js';
 import type { AuthorizationRequest } from './authorization-request.js';
+
+/** Who signed in during an interaction, and when (seconds). */
+export interface Login {
+  accountId: string;
+  authTime: number;
+}
 
 /**
  * An authorization request waiting for the user (login, consent). It is bound to the browser that
  * started it (a cookie whose hash it keeps) and carries the CSRF token its forms must echo.
  */
-export interface InteractionDocument extends StoredDocument {
+export interface InteractionDocument extends BrowserBoundDocument {
   request: AuthorizationRequest;
-  browserHash: string;
   csrf: string;
   /** Set once the user has logged in during this interaction. */
-  login?: { accountId: string; authTime: number };
-  finishedAt?: Date;
-  expiresAt: Date;
+  login?: Login;
 }
 
-const COOKIE = 'assent_interaction';
-const LIFETIME_SECONDS = 15 * 60;
-
+/** The interactions of authorization requests: single-use, bound to the browser by a cookie scoped to the interaction pages. */
 export class Interactions {
-  private constructor(private readonly interactions: Collection<InteractionDocument>) {}
+  private constructor(private readonly records: BrowserBoundRecords<InteractionDocument>) {}
 
   static async open(store: Store) {
-    return new Interactions(await store.collection<InteractionDocument>('interactions'));
+    const collection = await store.collection<InteractionDocument>('interactions');
+    return new Interactions(new BrowserBoundRecords(collection, { cookie: 'assent_interaction', path: '/interaction', lifetimeSeconds: 15 * 60 }));
   }
 
-  async start(ctx: Context, request: AuthorizationRequest): Promise<InteractionDocument> {
-    const binding = generateSecret();
-    const interaction: InteractionDocument = {
-      _id: generateSecret(),
-      request,
-      browserHash: hashSecret(binding),
-      csrf: generateSecret(),
-      expiresAt: new Date(Date.now() + LIFETIME_SECONDS * 1000),
-    };
-    await this.interactions.insert(interaction);
-    ctx.cookies.set(`${COOKIE}_${interaction._id.slice(0, 16)}`, binding, {
-      httpOnly: true,
-      sameSite: 'lax',
-      path: '/interaction',
-      maxAge: LIFETIME_SECONDS * 1000,
-      overwrite: true,
-    });
-    return interaction;
+  /** A new interaction for the request (of a user signed in already, given `login`), and the cookie that binds it to this browser. */
+  async start(request: AuthorizationRequest, login?: Login): Promise<{ interaction: InteractionDocument; cookie: CookieToSet }> {
+    const { record, cookie } = await this.records.create({ request, csrf: generateSecret(), ...(login ? { login } : {}) });
+    return { interaction: record, cookie };
   }
 
   /** The interaction, if it exists, has not expired and belongs to this browser. */
-  async find(ctx: Context, id: string): Promise<InteractionDocument | null> {
-    const interaction = await this.interactions.findOne({ _id: id, finishedAt: { $exists: false } });
-    const binding = ctx.cookies.get(`${COOKIE}_${id.slice(0, 16)}`);
-    return interaction && binding && secretMatches(binding, interaction.browserHash) ? interaction : null;
+  find(id: string, cookies: RequestCookies): Promise<InteractionDocument | null> {
+    return this.records.find(id, cookies);
   }
 
   /** The unfinished interaction by id, without the browser check: only for a caller that made that check earlier. */
   byId(id: string): Promise<InteractionDocument | null> {
-    return this.interactions.findOne({ _id: id, finishedAt: { $exists: false } });
+    return this.records.byId(id);
   }
 
-  async recordLogin(id: string, login: { accountId: string; authTime: number }) {
-    await this.interactions.update({ _id: id }, { login });
+  recordLogin(id: string, login: Login): Promise<void> {
+    return this.records.update(id, { login });
   }
 
-  /** Ends the interaction exactly once; a concurrent second submission gets null. */
-  async finish(ctx: Context, id: string): Promise<InteractionDocument | null> {
-    const interaction = await this.interactions.consume({ _id: id, finishedAt: { $exists: false } }, { finishedAt: new Date() });
-    ctx.cookies.set(`${COOKIE}_${id.slice(0, 16)}`, null, { httpOnly: true, sameSite: 'lax', path: '/interaction', overwrite: true });
-    return interaction;
+  /** Ends the interaction exactly once (a concurrent second submission gets null), with the cookie that unbinds it. */
+  async finish(id: string): Promise<{ interaction: InteractionDocument | null; cookie: CookieToSet }> {
+    const { record, cookie } = await this.records.finish(id);
+    return { interaction: record, cookie };
   }
 }

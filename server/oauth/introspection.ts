@@ -1,6 +1,15 @@
-import type { Services } from '../http/services.js';
 import { hashSecret } from '../crypto/secrets.js';
+import type { DecisionLog } from '../policy/decision-log.js';
 import type { ClientDocument } from '../store/repositories/clients.js';
+import type { Tokens } from '../store/repositories/tokens.js';
+import type { TokenService } from './token-service.js';
+
+export interface IntrospectionDeps {
+  tokens: Tokens;
+  tokenService: TokenService;
+  decisions: DecisionLog;
+  config: { issuer: string };
+}
 
 type Introspected = Record<string, unknown> & { active: boolean };
 
@@ -8,19 +17,18 @@ type Introspected = Record<string, unknown> & { active: boolean };
  * RFC 7662: what a token is, for a client allowed to know. Expired, revoked, unknown tokens and
  * tokens the `introspection` policy does not let this caller see are all just `active: false`.
  */
-export async function introspect(services: Services, caller: ClientDocument, token: string): Promise<Introspected> {
-  const details = (await accessTokenDetails(services, token)) ?? (await refreshTokenDetails(services, token));
+export async function introspect(deps: IntrospectionDeps, caller: ClientDocument, token: string): Promise<Introspected> {
+  const details = (await accessTokenDetails(deps, token)) ?? (await refreshTokenDetails(deps, token));
   if (!details) return { active: false };
-  const { result, record } = services.policy.decide('introspection', {
+  const { result } = await deps.decisions.decide('introspection', {
     caller: { client_id: caller._id },
     token: { client_id: String(details.client_id), aud: ([] as unknown[]).concat(details.aud ?? []).map(String), token_type: details.token_type === 'refresh_token' ? 'refresh_token' : 'Bearer' },
   });
-  await services.decisions.record(record);
   return result.visible ? details : { active: false };
 }
 
-async function accessTokenDetails(services: Services, token: string): Promise<Introspected | undefined> {
-  const payload = await services.tokenService.verifyAccessToken(token);
+async function accessTokenDetails(deps: IntrospectionDeps, token: string): Promise<Introspected | undefined> {
+  const payload = await deps.tokenService.verifyAccessToken(token);
   if (!payload) return undefined;
   const { iss, sub, aud, exp, iat, jti, client_id, scope, auth_time, permissions } = payload;
   return {
@@ -34,13 +42,13 @@ async function accessTokenDetails(services: Services, token: string): Promise<In
   };
 }
 
-async function refreshTokenDetails(services: Services, token: string): Promise<Introspected | undefined> {
-  const doc = await services.tokens.refreshTokens.findOne({ _id: hashSecret(token), consumedAt: { $exists: false }, revokedAt: { $exists: false } });
+async function refreshTokenDetails(deps: IntrospectionDeps, token: string): Promise<Introspected | undefined> {
+  const doc = await deps.tokens.refreshTokens.usable(hashSecret(token));
   if (!doc) return undefined;
   return {
     active: true,
     token_type: 'refresh_token',
-    iss: services.config.issuer,
+    iss: deps.config.issuer,
     sub: doc.accountId,
     client_id: doc.clientId,
     scope: doc.scopes.join(' '),

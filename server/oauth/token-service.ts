@@ -43,7 +43,7 @@ export class TokenService {
   private readonly verified = new Map<string, AccessTokenClaims>();
 
   constructor(
-    private readonly config: Config & { issuer: string },
+    private readonly config: Pick<Config, 'accessTokenTtl' | 'idTokenTtl' | 'refreshTokenTtl'> & { issuer: string },
     private readonly keys: KeyRing,
     private readonly tokens: Tokens,
   ) {}
@@ -70,7 +70,7 @@ export class TokenService {
       },
       key.privateKeyObject,
     );
-    await this.tokens.accessTokens.insert({
+    await this.tokens.accessTokens.record({
       _id: jti,
       ...lineageOf(request),
       scopes: request.scopes,
@@ -103,7 +103,7 @@ export class TokenService {
   async issueRefreshToken(request: Lineage & { accountId: string; grantId: string; familyId: string; scopes: string[]; authTime: number; resource?: string }) {
     const token = generateSecret();
     const now = Date.now();
-    await this.tokens.refreshTokens.insert({
+    await this.tokens.refreshTokens.issue({
       _id: hashSecret(token),
       ...lineageOf(request),
       accountId: request.accountId,
@@ -125,7 +125,7 @@ export class TokenService {
   async verifyAccessToken(token: string): Promise<AccessTokenClaims | undefined> {
     const payload = await this.verifiedSignature(token);
     if (!payload || (payload.exp ?? 0) * 1000 <= Date.now()) return undefined;
-    const record = await this.tokens.accessTokens.findOne({ _id: payload.jti });
+    const record = await this.tokens.accessTokens.byJti(payload.jti);
     return record && !record.revokedAt ? payload : undefined;
   }
 

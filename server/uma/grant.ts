@@ -26,7 +26,7 @@ export interface RptPermission extends RequestedPermission {
  * final answer (grant, denial, or need_info, which hands out a fresh one); while the owner is
  * being asked (`request_submitted`) the client polls with the same ticket.
  */
-export const umaTicketGrant: GrantHandler = async (services, client, body) => {
+export const umaTicketGrant: GrantHandler<Services> = async (services, client, body) => {
   const params = readParams(body, ['ticket', 'claim_token', 'claim_token_format', 'pct', 'rpt', 'scope'] as const);
   const ticketId = hashSecret(requireParam(params, 'ticket'));
   const ticket = await services.uma.tickets.findOne({ _id: ticketId, consumedAt: { $exists: false } });

@@ -7,6 +7,7 @@ import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JW
 import { generateSecret, hashSecret } from '../../server/crypto/secrets.js';
 import { ACCESS_TOKEN_TYPE, ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT as EXCHANGE_GRANT } from '../../server/oauth/grants/token-exchange.js';
 import { REPO_ROOT } from '../../server/policy/paths.js';
+import type { AccessTokenDocument } from '../../server/store/repositories/tokens.js';
 import { UMA_TICKET_GRANT as UMA_GRANT } from '../../server/uma/grant.js';
 import { requestPermissions } from '../../server/uma/permission-requests.js';
 import { ID_TOKEN_FORMAT } from '../../server/uma/requesting-party.js';
@@ -259,7 +260,7 @@ describe.each(storeBackends)('federation: pushed upstream claims and token excha
     const exchange = (subjectToken: string, extra: Record<string, string | undefined> = {}) =>
       token({ grant_type: EXCHANGE_GRANT, subject_token: subjectToken, subject_token_type: ID_TOKEN_TYPE, ...extra });
 
-    const accessTokenCount = async () => (await server.services.tokens.accessTokens.find({ clientId: client.id })).length;
+    const accessTokenCount = async () => (await server.services.store.collection<AccessTokenDocument>('access_tokens')).count({ clientId: client.id });
 
     test('discovery lists the grant', async () => {
       const metadata = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as { grant_types_supported: string[] };
@@ -292,7 +293,7 @@ describe.each(storeBackends)('federation: pushed upstream claims and token excha
       const claims = decodeJwt(response.body.access_token as string);
       expect(claims).toMatchObject({ iss: server.url, sub: ownerId, client_id: client.id, aud: 'https://fhir.example.org', scope: 'email openid uma_authorization' });
       // The token belongs to that consent: revoking the app on the account page ends it.
-      expect(await server.services.tokens.accessTokens.findOne({ _id: claims.jti! })).toMatchObject({ accountId: ownerId, grantId: `${ownerId}|${client.id}` });
+      expect(await server.services.tokens.accessTokens.byJti(claims.jti!)).toMatchObject({ accountId: ownerId, grantId: `${ownerId}|${client.id}` });
 
       const last = (await decided('exchange')).at(-1)!;
       expect(last.result).toEqual({ granted: ['email', 'openid', 'uma_authorization'], denied: [{ scope: 'offline_access', reason: 'never_exchanged' }] });

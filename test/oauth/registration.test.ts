@@ -363,7 +363,7 @@ describe.each(storeBackends)('the registration service on the $name store', (bac
     server = await startTestServer(backend);
   });
   afterAll(() => server.stop());
-  const policyDeps = () => ({ policy: server.services.policy, decisions: server.services.decisions, revokeIssuance: async () => {} });
+  const policyDeps = () => ({ decisions: server.services.decisions, revokeIssuance: async () => {} });
 
   test('deleting a client revokes its issuance before and after the client is gone', async () => {
     const { clients } = server.services;

@@ -3,6 +3,7 @@ import http from 'node:http';
 import { hashPassword } from '../../server/crypto/password.js';
 import { hashSecret } from '../../server/crypto/secrets.js';
 import { Grants } from '../../server/store/repositories/grants.js';
+import type { AuthorizationCodeDocument } from '../../server/store/repositories/tokens.js';
 import { BrowserlessUser, consentChoices, csrfOf, formOf, formsOf, hiddenFields, textOf, type Page } from '../support/browserless-user.js';
 import { CLIENT_AUTH_THROTTLE } from '../../server/oauth/clients/authenticate.js';
 import { basicAuth, RawClient, type JsonResponse, type TokenSet } from '../support/oauth-flow.js';
@@ -142,7 +143,7 @@ describe.each(storeBackends)('authorization security on the $name store', (backe
       expectError(await app.exchange(code, 'a'.repeat(129)), 400, 'invalid_request');
       expectError(await app.exchange(code, `${'a'.repeat(42)}+/`), 400, 'invalid_request');
       expectError(await app.exchange(code, `${'a'.repeat(42)} é`), 400, 'invalid_request');
-      expect(await server.services.tokens.codes.findOne({ _id: hashSecret(code), consumedAt: { $exists: false } })).not.toBeNull();
+      expect(await (await server.services.store.collection<AuthorizationCodeDocument>('authorization_codes')).findOne({ _id: hashSecret(code), consumedAt: { $exists: false } })).not.toBeNull();
 
       // Well-formed but wrong (e.g. the challenge itself, as a confused client might send).
       const before = await counts();

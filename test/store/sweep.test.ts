@@ -33,7 +33,8 @@ describe.each(storeBackends)('the running server on the $name store', (backend) 
   });
 
   test(`reclaims expired documents on its schedule, at most ${LIMIT} per collection per run`, async () => {
-    const tokens = server.services.tokens.accessTokens;
+    // White-box setup: the raw collection, to store tokens that have expired already.
+    const tokens = await server.services.store.collection<AccessTokenDocument>('access_tokens');
     const token = (n: number, expiresAt: Date): AccessTokenDocument => ({ _id: `swept-${n}`, clientId: 'c', scopes: [], issuedAt: new Date(), expiresAt });
     const expired = Array.from({ length: EXPIRED }, (_, n) => token(n, new Date(Date.now() - 1000)));
     for (const doc of expired) await tokens.insert(doc);

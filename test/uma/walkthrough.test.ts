@@ -1,5 +1,6 @@
 import { hashPassword } from '../../server/crypto/password.js';
 import type { SharingRule } from '../../server/store/repositories/sharing-rules.js';
+import type { RefreshTokenDocument } from '../../server/store/repositories/tokens.js';
 import { BrowserlessUser, DEMO_EMAIL, formOf, formsOf, hiddenFields, textOf, type Page } from '../support/browserless-user.js';
 import { basicAuth, postForm, randomValue, RawClient, type JsonResponse } from '../support/oauth-flow.js';
 import { DEMO_PASSWORD, startTestServer, type TestServer } from '../support/server.js';
@@ -248,7 +249,7 @@ describe.each(storeBackends)('the HIE of One walkthrough on the $name store', (b
       expect((await fhir.read(MEDS, rpt)).status).toBe(401);
       expect(await server.services.tokenService.verifyAccessToken(tokens.access_token)).toBeUndefined();
       expect((await raw.refresh(tokens.refresh_token!)).body.error).toBe('invalid_client');
-      const refreshTokens = await server.services.tokens.refreshTokens.find({ clientId: app.id });
+      const refreshTokens = await (await server.services.store.collection<RefreshTokenDocument>('refresh_tokens')).find({ clientId: app.id });
       expect(refreshTokens.length).toBeGreaterThan(0);
       expect(refreshTokens.every((t) => t.revokedAt instanceof Date)).toBe(true);
       expect((await server.services.grants.forAccount(ownerId)).map((g) => g.clientId)).not.toContain(app.id);

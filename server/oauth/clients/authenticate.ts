@@ -1,6 +1,6 @@
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { secretMatches } from '../../crypto/secrets.js';
-import { invalidRequest, ProtocolError } from '../../protocol/errors.js';
+import { clientThrottled, invalidRequest, ProtocolError, unauthenticatedClient } from '../../protocol/errors.js';
 import { readParams } from '../../protocol/params.js';
 import { addressKey } from '../../sessions/address-key.js';
 import { FailureCounter } from '../../sessions/failure-counter.js';
@@ -106,17 +106,14 @@ type Credentials =
  */
 export async function authenticateClient(request: ClientAuthenticationRequest, deps: ClientAuthenticationDeps): Promise<ClientDocument> {
   const basicAttempted = Boolean(request.authorization);
-  const fail = (description: string) =>
-    new ProtocolError(401, 'invalid_client', description, basicAttempted ? { 'WWW-Authenticate': 'Basic realm="assent"' } : {});
+  const fail = (description: string) => unauthenticatedClient(description, basicAttempted);
   const credentials = presentedCredentials(request, fail);
   const client = await deps.clients.byId(credentials.clientId);
   if (!client) throw fail('unknown client');
   const now = deps.now?.() ?? new Date();
   const failureKey = `${client._id} ${addressKey(request.address)}`;
   const retryAfter = await throttled(client, failureKey, deps, now);
-  if (retryAfter > 0) {
-    throw new ProtocolError(429, 'invalid_client', 'too many failed authentications of this client from this address; retry later', { 'Retry-After': String(retryAfter) });
-  }
+  if (retryAfter > 0) throw clientThrottled(retryAfter);
   try {
     await verifyCredentials(credentials, client, deps, now, fail);
   } catch (err) {

@@ -17,9 +17,8 @@ export interface ClientIssuance {
  */
 export async function revokeClientIssuance(deps: ClientIssuance, clientId: string): Promise<void> {
   await Promise.all([
-    deps.tokens.revoke({ clientId }),
-    deps.tokens.codes.delete({ clientId }),
-    deps.grants.remove({ clientId }),
+    deps.tokens.revokeClient(clientId),
+    deps.grants.removeOfClient(clientId),
     deps.uma.pcts.delete({ clientId }),
     deps.uma.tickets.delete({ clientId }),
   ]);

@@ -5,10 +5,8 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import formats from 'ajv-formats';
 import { projectRoot } from '../../config/config.js';
 import { generateSecret, hashSecret, secretMatches } from '../../crypto/secrets.js';
-import { invalidRequest, ProtocolError } from '../../protocol/errors.js';
-import { invalidToken } from '../bearer.js';
+import { invalidClientMetadata, invalidRedirectUri, invalidRequest, invalidToken, type ProtocolError } from '../../protocol/errors.js';
 import type { DecisionLog } from '../../policy/decision-log.js';
-import type { PolicyEngine } from '../../policy/engine.js';
 import type { ClientDocument, ClientMetadata, Clients } from '../../store/repositories/clients.js';
 import { consentWithoutUserInput } from '../consent.js';
 import { DEFAULT_CLIENT_SCOPES } from '../scopes.js';
@@ -17,7 +15,6 @@ import { usesClientSecret } from './authenticate.js';
 export interface RegistrationDeps {
   clients: Clients;
   /** Asked which default scopes a client that only acts for itself can use (the `consent` policy). */
-  policy: PolicyEngine;
   decisions: DecisionLog;
   config: { issuer: string; allowInsecureRedirects?: boolean };
   /** Revokes what a client was issued (server/oauth/clients/client-revocation.ts); run before and after it is deleted. */
@@ -75,7 +72,7 @@ export class ClientRegistration {
     }
     const metadata = await validMetadata(body, this.deps.config, (grantTypes) => this.defaultScopes(clientId, grantTypes));
     if (usesClientSecret(metadata.token_endpoint_auth_method) !== usesClientSecret(client.metadata.token_endpoint_auth_method)) {
-      throw invalidMetadata('token_endpoint_auth_method cannot change between secret and secretless methods; register a new client instead');
+      throw invalidClientMetadata('token_endpoint_auth_method cannot change between secret and secretless methods; register a new client instead');
     }
     if (!(await this.deps.clients.replaceMetadata(clientId, metadata))) throw registrationTokenRefused();
     return this.information({ ...client, metadata }, registrationToken);
@@ -101,8 +98,7 @@ export class ClientRegistration {
    */
   private async defaultScopes(clientId: string, grantTypes: readonly string[]): Promise<string[]> {
     if (grantTypes.some((grant) => grant !== 'client_credentials')) return DEFAULT_CLIENT_SCOPES;
-    const { result, record } = this.deps.policy.decide('consent', consentWithoutUserInput(clientId, DEFAULT_CLIENT_SCOPES, DEFAULT_CLIENT_SCOPES));
-    await this.deps.decisions.record(record);
+    const { result } = await this.deps.decisions.decide('consent', consentWithoutUserInput(clientId, DEFAULT_CLIENT_SCOPES, DEFAULT_CLIENT_SCOPES));
     return result.granted;
   }
 
@@ -132,8 +128,6 @@ export class ClientRegistration {
 
 /** The one answer to a wrong registration access token, whatever was wrong (RFC 7592 §2). */
 const registrationTokenRefused = () => invalidToken('the registration access token is not valid for this client');
-const invalidMetadata = (description: string) => new ProtocolError(400, 'invalid_client_metadata', description);
-const invalidRedirectUri = (description: string) => new ProtocolError(400, 'invalid_redirect_uri', description);
 
 type MetadataInput = Partial<ClientMetadata>;
 
@@ -143,7 +137,7 @@ type MetadataInput = Partial<ClientMetadata>;
  * The default scope is asked for only once everything else is valid.
  */
 async function validMetadata(body: unknown, config: RegistrationDeps['config'], defaultScopes: (grantTypes: readonly string[]) => Promise<string[]>): Promise<ClientMetadata> {
-  if (!isObject(body)) throw invalidMetadata('the request body must be a JSON object');
+  if (!isObject(body)) throw invalidClientMetadata('the request body must be a JSON object');
   const input = Object.fromEntries(Object.entries(structuredClone(body)).filter(([, value]) => value !== null));
   const validate = schemaValidator();
   if (!validate(input)) throw schemaError(validate.errors?.[0]);
@@ -167,17 +161,17 @@ function checkConsistency(metadata: ClientMetadata, config: RegistrationDeps['co
   const method = metadata.token_endpoint_auth_method;
   if (usesCode && metadata.redirect_uris.length === 0) throw invalidRedirectUri('redirect_uris is required for the authorization_code grant');
   if (usesCode !== metadata.response_types.includes('code')) {
-    throw invalidMetadata('response_types ["code"] and the authorization_code grant go together (RFC 7591 §2.1)');
+    throw invalidClientMetadata('response_types ["code"] and the authorization_code grant go together (RFC 7591 §2.1)');
   }
   if (method === 'none' && metadata.grant_types.includes('client_credentials')) {
-    throw invalidMetadata('a public client (token_endpoint_auth_method none) cannot use the client_credentials grant');
+    throw invalidClientMetadata('a public client (token_endpoint_auth_method none) cannot use the client_credentials grant');
   }
-  if (method === 'private_key_jwt' && !metadata.jwks && !metadata.jwks_uri) throw invalidMetadata('private_key_jwt needs jwks or jwks_uri');
+  if (method === 'private_key_jwt' && !metadata.jwks && !metadata.jwks_uri) throw invalidClientMetadata('private_key_jwt needs jwks or jwks_uri');
   if (metadata.token_endpoint_auth_signing_alg && method !== 'private_key_jwt') {
-    throw invalidMetadata('token_endpoint_auth_signing_alg applies only to private_key_jwt');
+    throw invalidClientMetadata('token_endpoint_auth_signing_alg applies only to private_key_jwt');
   }
   // The server fetches jwks_uri itself: plain http only in the same development mode as redirects.
-  if (metadata.jwks_uri && !metadata.jwks_uri.startsWith('https://') && !config.allowInsecureRedirects) throw invalidMetadata('jwks_uri must use https');
+  if (metadata.jwks_uri && !metadata.jwks_uri.startsWith('https://') && !config.allowInsecureRedirects) throw invalidClientMetadata('jwks_uri must use https');
 }
 
 const REDIRECT_LISTS = ['redirect_uris', 'claims_redirect_uris', 'post_logout_redirect_uris'] as const;
@@ -234,7 +228,7 @@ function wildcardLike(hostname: string): boolean {
 function schemaError(error: ErrorObject | undefined): ProtocolError {
   const field = error?.instancePath.slice(1) ?? '';
   const description = field ? `${field} ${schemaMessage(error)}` : `client metadata: ${schemaMessage(error)}`;
-  return REDIRECT_LISTS.some((list) => field === list || field.startsWith(`${list}/`)) ? invalidRedirectUri(description) : invalidMetadata(description);
+  return REDIRECT_LISTS.some((list) => field === list || field.startsWith(`${list}/`)) ? invalidRedirectUri(description) : invalidClientMetadata(description);
 }
 
 function schemaMessage(error: ErrorObject | undefined): string {

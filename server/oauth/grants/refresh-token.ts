@@ -1,34 +1,38 @@
 import { hashSecret } from '../../crypto/secrets.js';
+import { invalidGrant, invalidScope } from '../../protocol/errors.js';
 import { readParams, requireParam, splitList } from '../../protocol/params.js';
-import { issueUserTokens } from './user-tokens.js';
-import { invalidGrant, invalidScope, type GrantHandler } from './types.js';
+import type { Tokens } from '../../store/repositories/tokens.js';
+import { issueUserTokens, type UserTokenDeps } from './user-tokens.js';
+import type { GrantHandler } from './types.js';
+
+export interface RefreshTokenGrantDeps extends UserTokenDeps {
+  tokens: Tokens;
+}
 
 /**
  * RFC 6749 §6 with rotation: every refresh token is single use and replaced by a new one of the
  * same family. Presenting a rotated token again is taken as theft and revokes the whole family
  * (RFC 9700 §4.14.2). The scope may be narrowed for the new access token, never widened.
  */
-export const refreshTokenGrant: GrantHandler = async (services, client, body) => {
+export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = async (deps, client, body) => {
   const params = readParams(body, ['refresh_token', 'scope'] as const);
   const id = hashSecret(requireParam(params, 'refresh_token'));
-  const { refreshTokens } = services.tokens;
+  const { refreshTokens } = deps.tokens;
 
-  const mine = { _id: id, clientId: client._id };
-  const live = { ...mine, consumedAt: { $exists: false }, revokedAt: { $exists: false } };
   // The scope is checked before the token is spent, so a refused request leaves it usable.
   const requested = splitList(params.scope);
-  const unspent = await refreshTokens.findOne(live);
+  const unspent = await refreshTokens.usable(id, client._id);
   const widened = unspent ? requested.filter((scope) => !unspent.scopes.includes(scope)) : [];
   if (widened.length > 0) throw invalidScope(`not granted originally: ${widened.join(' ')}`);
 
-  const current = await refreshTokens.consume(live, { consumedAt: new Date() });
+  const current = await refreshTokens.rotate(id, client._id);
   if (!current) {
-    const reused = await refreshTokens.findOne({ ...mine, consumedAt: { $exists: true } });
-    if (reused) await services.tokens.revoke({ familyId: reused.familyId });
+    const reused = await refreshTokens.rotatedBefore(id, client._id);
+    if (reused) await deps.tokens.revoke({ familyId: reused.familyId });
     throw invalidGrant('the refresh token is invalid, expired, revoked, issued to another client or already used');
   }
 
-  return issueUserTokens(services, {
+  return issueUserTokens(deps, {
     client,
     accountId: current.accountId,
     grantId: current.grantId,

@@ -1,5 +1,3 @@
-import type { Services } from '../../http/services.js';
-import { ProtocolError } from '../../protocol/errors.js';
 import type { ClientDocument } from '../../store/repositories/clients.js';
 
 export interface TokenResponse {
@@ -17,8 +15,8 @@ export interface TokenResponse {
   issued_token_type?: string;
 }
 
-/** A grant type handler of the token endpoint: the client is already authenticated. */
-export type GrantHandler = (services: Services, client: ClientDocument, params: Record<string, unknown>) => Promise<TokenResponse>;
-
-export const invalidGrant = (description: string) => new ProtocolError(400, 'invalid_grant', description);
-export const invalidScope = (description: string) => new ProtocolError(400, 'invalid_scope', description);
+/**
+ * A grant type handler of the token endpoint: the client is already authenticated. `Deps` is what
+ * the handler uses (each grant declares its own); the endpoint hands it everything it has.
+ */
+export type GrantHandler<Deps> = (deps: Deps, client: ClientDocument, params: Record<string, unknown>) => Promise<TokenResponse>;

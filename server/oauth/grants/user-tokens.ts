@@ -1,8 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { Services } from '../../http/services.js';
+import { invalidGrant } from '../../protocol/errors.js';
+import type { Accounts } from '../../store/repositories/accounts.js';
 import type { ClientDocument } from '../../store/repositories/clients.js';
+import type { Grants } from '../../store/repositories/grants.js';
+import type { TokenService } from '../token-service.js';
 import type { TokenResponse } from './types.js';
-import { invalidGrant } from './types.js';
+
+export interface UserTokenDeps {
+  accounts: Accounts;
+  grants: Grants;
+  tokenService: TokenService;
+}
 
 export interface UserTokenRequest {
   client: ClientDocument;
@@ -23,15 +31,15 @@ export interface UserTokenRequest {
  * The tokens a user-delegated grant ends in: a JWT access token; an ID token when `openid` was
  * granted; a refresh token when `offline_access` was granted and the client may refresh.
  */
-export async function issueUserTokens(services: Services, request: UserTokenRequest): Promise<TokenResponse> {
+export async function issueUserTokens(deps: UserTokenDeps, request: UserTokenRequest): Promise<TokenResponse> {
   const { client, accountId, grantId, scopes, authTime } = request;
-  const account = await services.accounts.usable(accountId);
-  if (!account || !(await services.grants.byId(grantId))) throw invalidGrant('the grant behind this request was revoked');
+  const account = await deps.accounts.usable(accountId);
+  if (!account || !(await deps.grants.byId(grantId))) throw invalidGrant('the grant behind this request was revoked');
   const refreshScopes = request.refreshScopes ?? scopes;
   const refreshable = refreshScopes.includes('offline_access') && client.metadata.grant_types.includes('refresh_token');
   const familyId = refreshable ? (request.familyId ?? randomUUID()) : undefined;
   const lineage = { clientId: client._id, accountId, grantId, codeId: request.codeId, familyId };
-  const access = await services.tokenService.issueAccessToken({
+  const access = await deps.tokenService.issueAccessToken({
     ...lineage,
     subject: accountId,
     scopes,
@@ -40,10 +48,10 @@ export async function issueUserTokens(services: Services, request: UserTokenRequ
   });
   const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, scope: scopes.join(' ') };
   if (scopes.includes('openid')) {
-    response.id_token = await services.tokenService.issueIdToken({ account, clientId: client._id, scopes, authTime, nonce: request.nonce, accessToken: access.token });
+    response.id_token = await deps.tokenService.issueIdToken({ account, clientId: client._id, scopes, authTime, nonce: request.nonce, accessToken: access.token });
   }
   if (familyId) {
-    response.refresh_token = await services.tokenService.issueRefreshToken({ ...lineage, familyId, scopes: refreshScopes, authTime, resource: request.resource });
+    response.refresh_token = await deps.tokenService.issueRefreshToken({ ...lineage, familyId, scopes: refreshScopes, authTime, resource: request.resource });
   }
   return response;
 }

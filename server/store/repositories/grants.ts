@@ -38,7 +38,15 @@ export class Grants {
     return this.grants.findOne({ _id: grantId });
   }
 
-  remove(filter: { _id: string } | { accountId: string } | { clientId: string }) {
-    return this.grants.delete(filter);
+  async remove(grantId: string): Promise<void> {
+    await this.grants.delete({ _id: grantId });
+  }
+
+  async removeOfAccount(accountId: string): Promise<void> {
+    await this.grants.delete({ accountId });
+  }
+
+  async removeOfClient(clientId: string): Promise<void> {
+    await this.grants.delete({ clientId });
   }
 }

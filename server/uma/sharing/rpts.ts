@@ -12,12 +12,12 @@ export interface ActiveRpt {
 
 /** Live RPTs about the owner's resources: unrevoked, unexpired access tokens with scope `uma`. */
 export async function activeRpts(services: SharingServices, ownerId: string): Promise<ActiveRpt[]> {
-  const tokens = await services.tokens.accessTokens.find({ accountId: ownerId, revokedAt: { $exists: false } }, { sort: { issuedAt: -1 } });
+  const tokens = await services.tokens.accessTokens.unrevokedOf(ownerId);
   return tokens.filter((t) => t.scopes.includes('uma')).map((t) => ({ jti: t._id, clientId: t.clientId, issuedAt: t.issuedAt, expiresAt: t.expiresAt }));
 }
 
 export async function revokeRpt(services: SharingServices, ownerId: string, jti: string): Promise<void> {
-  const token = await services.tokens.accessTokens.findOne({ _id: jti, accountId: ownerId, revokedAt: { $exists: false } });
-  if (!token || !token.scopes.includes('uma')) throw notFound('you have no active access token with this id');
-  await services.tokens.accessTokens.update({ _id: jti, accountId: ownerId }, { revokedAt: new Date() });
+  const token = await services.tokens.accessTokens.byJti(jti);
+  if (!token || token.accountId !== ownerId || token.revokedAt || !token.scopes.includes('uma')) throw notFound('you have no active access token with this id');
+  await services.tokens.accessTokens.revokeOne(jti);
 }
