@@ -12,7 +12,7 @@ import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
 export function authorizeRoutes(router: Router, services: Services): void {
   router.get('/authorize', asPage(services, authorizeByQuery));
   router.post('/authorize', asPage(services, authorizeByForm));
-  router.get('/interaction/:id', asPage(services, async (ctx) => showInteraction(services, await interactionOf(services, ctx))));
+  router.get('/interaction/:id', asPage(services, show));
   router.post('/interaction/:id/login', asPage(services, login));
   router.post('/interaction/:id/consent', asPage(services, consent));
 }
@@ -61,6 +61,10 @@ async function authorizeByForm(ctx: Context, services: Services): Promise<Author
   // OpenID Connect Core §3.1.2.1: a POSTed authorization request is form-serialized.
   if (!ctx.is('application/x-www-form-urlencoded')) throw invalidRequest('the body must be application/x-www-form-urlencoded');
   return beginAuthorization(services, formOf(ctx), await currentLogin(ctx, services));
+}
+
+async function show(ctx: Context, services: Services): Promise<AuthorizationOutcome> {
+  return showInteraction(services, await interactionOf(services, ctx));
 }
 
 async function login(ctx: Context, services: Services): Promise<AuthorizationOutcome> {
