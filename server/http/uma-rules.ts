@@ -3,15 +3,18 @@ import type { Context } from 'koa';
 import type { Services } from './services.js';
 import { bearerToken } from '../protocol/bearer.js';
 import type { SharingRule } from '../store/repositories/sharing-rules.js';
-import { explainDecision } from '../uma/sharing/explain.js';
+import { explainDecision, type Explanation } from '../uma/sharing/explain.js';
 import { validateParty } from '../uma/sharing/party.js';
 import { preview } from '../uma/sharing/preview.js';
 import { addRule, deleteRule, getRule, listRules, replaceRule } from '../uma/sharing/rules.js';
 import { byId, describeRule, type ResourceNames } from '../uma/sharing/sentences.js';
-import { invalidRequest, invalidToken, notFound, ProtocolError } from '../protocol/errors.js';
+import { invalidToken, notFound, ProtocolError } from '../protocol/errors.js';
+import { jsonBody } from './json-body.js';
 
 /** The scope an owner's own app needs to read and change their sharing rules. */
 export const SHARING_RULES_SCOPE = 'sharing_rules';
+
+type Handler = (ctx: Context, services: Services, owner: string) => Promise<void>;
 
 /**
  * The owner's sharing rules as a JSON API (GET/POST /uma/rules, GET/PUT/DELETE /uma/rules/:id,
@@ -22,62 +25,68 @@ export const SHARING_RULES_SCOPE = 'sharing_rules';
  * rule's plain-language `description` beside it, never inside it, so a rule read can be PUT back.
  */
 export function umaRulesRoutes(router: Router, services: Services): void {
-  const described = (rule: SharingRule, names: ResourceNames) => ({ rule, description: describeRule(rule, names) });
-  const names = async (ownerId: string) => byId(await services.resources.ofOwner(ownerId));
+  const owned = (handle: Handler) => async (ctx: Context) => handle(ctx, services, await requireOwnerToken(services, ctx));
+  router.get('/uma/rules', owned(listOwnRules));
+  router.post('/uma/rules', owned(createRule));
+  router.post('/uma/rules/preview', owned(previewRules));
+  router.get('/uma/rules/:id', owned(readRule));
+  router.put('/uma/rules/:id', owned(putRule));
+  router.delete('/uma/rules/:id', owned(removeRule));
+  router.get('/uma/decisions/:id/explain', owned(explain));
+}
 
-  router.get('/uma/rules', async (ctx) => {
-    const owner = await requireOwnerToken(services, ctx);
-    const [rules, resources] = await Promise.all([listRules(services, owner), names(owner)]);
-    ctx.body = { rules: rules.map((r) => described(r, resources)) };
-  });
+const described = (rule: SharingRule, names: ResourceNames) => ({ rule, description: describeRule(rule, names) });
+const namesOf = async (services: Services, owner: string) => byId(await services.resources.ofOwner(owner));
 
-  router.post('/uma/rules', async (ctx) => {
-    const owner = await requireOwnerToken(services, ctx);
-    const rule = await addRule(services, owner, jsonBody(ctx));
-    ctx.status = 201;
-    ctx.set('Location', `${services.config.issuer}/uma/rules/${encodeURIComponent(rule.id)}`);
-    ctx.body = described(rule, await names(owner));
-  });
+async function listOwnRules(ctx: Context, services: Services, owner: string) {
+  const [rules, names] = await Promise.all([listRules(services, owner), namesOf(services, owner)]);
+  ctx.body = { rules: rules.map((r) => described(r, names)) };
+}
 
-  router.post('/uma/rules/preview', async (ctx) => {
-    const owner = await requireOwnerToken(services, ctx);
-    ctx.body = await preview(services, owner, validateParty(jsonBody(ctx)));
-  });
+async function createRule(ctx: Context, services: Services, owner: string) {
+  const rule = await addRule(services, owner, jsonBody(ctx));
+  ctx.status = 201;
+  ctx.set('Location', `${services.config.issuer}/uma/rules/${encodeURIComponent(rule.id)}`);
+  ctx.body = described(rule, await namesOf(services, owner));
+}
 
-  router.get('/uma/rules/:id', async (ctx) => {
-    const owner = await requireOwnerToken(services, ctx);
-    ctx.body = described(await getRule(services, owner, ctx.params.id!), await names(owner));
-  });
+async function previewRules(ctx: Context, services: Services, owner: string) {
+  ctx.body = await preview(services, owner, validateParty(jsonBody(ctx)));
+}
 
-  router.put('/uma/rules/:id', async (ctx) => {
-    const owner = await requireOwnerToken(services, ctx);
-    ctx.body = described(await replaceRule(services, owner, ctx.params.id!, jsonBody(ctx)), await names(owner));
-  });
+async function readRule(ctx: Context, services: Services, owner: string) {
+  ctx.body = described(await getRule(services, owner, ctx.params.id!), await namesOf(services, owner));
+}
 
-  router.delete('/uma/rules/:id', async (ctx) => {
-    const owner = await requireOwnerToken(services, ctx);
-    await deleteRule(services, owner, ctx.params.id!);
-    ctx.status = 204;
-  });
+async function putRule(ctx: Context, services: Services, owner: string) {
+  ctx.body = described(await replaceRule(services, owner, ctx.params.id!, jsonBody(ctx)), await namesOf(services, owner));
+}
 
-  router.get('/uma/decisions/:id/explain', async (ctx) => {
-    const owner = await requireOwnerToken(services, ctx);
-    const explanation = await explainDecision(services, ctx.params.id!, owner);
-    if (!explanation) throw notFound('you have no decision with this id');
-    const e = explanation;
-    ctx.body = {
-      id: e.id,
-      entrypoint: e.entrypoint,
-      bundle_digest: e.bundleDigest,
-      decided_at: e.decidedAt.toISOString(),
-      input: Object.fromEntries(e.input.map((line) => [line.label, line.value])),
-      outcome: e.outcome,
-      replayed_outcome: e.replayedOutcome,
-      matches: e.matches,
-      because: e.because,
-      result: e.result,
-    };
-  });
+async function removeRule(ctx: Context, services: Services, owner: string) {
+  await deleteRule(services, owner, ctx.params.id!);
+  ctx.status = 204;
+}
+
+async function explain(ctx: Context, services: Services, owner: string) {
+  const explanation = await explainDecision(services, ctx.params.id!, owner);
+  if (!explanation) throw notFound('you have no decision with this id');
+  ctx.body = explanationJson(explanation);
+}
+
+/** The explanation as the API's JSON (snake_case, dates as RFC 3339). */
+function explanationJson(e: Explanation) {
+  return {
+    id: e.id,
+    entrypoint: e.entrypoint,
+    bundle_digest: e.bundleDigest,
+    decided_at: e.decidedAt.toISOString(),
+    input: Object.fromEntries(e.input.map((line) => [line.label, line.value])),
+    outcome: e.outcome,
+    replayed_outcome: e.replayedOutcome,
+    matches: e.matches,
+    because: e.because,
+    result: e.result,
+  };
 }
 
 /** The owner (`sub`) of a valid access token with scope `sharing_rules`, issued for this server. */
@@ -93,9 +102,4 @@ async function requireOwnerToken(services: Services, ctx: Context): Promise<stri
     });
   }
   return token.sub;
-}
-
-function jsonBody(ctx: Context): unknown {
-  if (!ctx.is('application/json')) throw invalidRequest('the request body must be application/json');
-  return ctx.request.body;
 }

@@ -12,7 +12,7 @@ import type { ClaimsInput } from '../../server/policy/entrypoints.js';
 import { openEmbeddedStore } from '../../server/store/embedded.js';
 import { openMongoStore } from '../../server/store/mongo.js';
 import type { Store } from '../../server/store/port.js';
-import { Resources } from '../../server/store/repositories/resources.js';
+import { Resources, type ResourceDocument } from '../../server/store/repositories/resources.js';
 import { SharingRules, type SharingRule } from '../../server/store/repositories/sharing-rules.js';
 import { explainDecision } from '../../server/uma/sharing/explain.js';
 import { consentCases } from '../policy/fixtures.js';
@@ -60,7 +60,7 @@ async function fixture(store: Store, dataDir: string): Promise<Fixture> {
   const engine = await PolicyEngine.open();
   const resources = await Resources.open(store);
   const now = new Date();
-  await resources.collection.insert({ _id: 'res-med', ownerId: OWNER, resourceServerId: 'rs', name: 'Medication list', type: 'medication', resource_scopes: ['read', 'write'], createdAt: now, updatedAt: now });
+  await (await store.collection<ResourceDocument>('resources')).insert({ _id: 'res-med', ownerId: OWNER, resourceServerId: 'rs', name: 'Medication list', type: 'medication', resource_scopes: ['read', 'write'], createdAt: now, updatedAt: now });
   const sharingRules = await SharingRules.open(store);
   await sharingRules.add(OWNER, DR_RULE);
   return { store, dataDir, engine, decisions: await openDecisions(store, engine, dataDir), sharingRules, resources };

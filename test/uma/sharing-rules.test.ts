@@ -167,7 +167,7 @@ describe.each(storeBackends)('sharing rules API on the $name store', (backend) =
     });
 
     it('wants JSON', async () => {
-      expectError(await call('POST', '/uma/rules', alice, 'effect=allow', 'application/x-www-form-urlencoded'), 400, 'invalid_request', /application\/json/);
+      expectError(await call('POST', '/uma/rules', alice, 'effect=allow', 'application/x-www-form-urlencoded'), 415, 'invalid_request', /application\/json/);
       expectError(await call('POST', '/uma/rules', alice, '{"effect":', 'application/json'), 400, 'invalid_request');
     });
   });

@@ -1,10 +1,12 @@
-import type { Services } from '../../http/services.js';
+// "Why?": a recorded decision replayed and explained, with the rules behind it then and now.
+
+import type { DecisionLog } from '../../policy/decision-log.js';
 import type { DecisionRecord } from '../../policy/engine.js';
 import { OWNER_REASON, type ClaimsInput, type ClaimsOutput } from '../../policy/entrypoints.js';
+import type { Resources } from '../../store/repositories/resources.js';
+import type { SharingRules } from '../../store/repositories/sharing-rules.js';
 import { askedFor, byId, partyLabel, reasonDescriber } from './sentences.js';
 import { isObject } from './validation.js';
-
-/** "Why?": a recorded decision replayed and explained, with the rules behind it then and now. */
 
 export interface ExplainedReason {
   id: string;
@@ -32,17 +34,22 @@ export interface Explanation {
   replayed: unknown;
 }
 
-export type ExplainServices = Pick<Services, 'decisions' | 'sharingRules' | 'resources'>;
+/** What explaining needs: the decision log (find, replay) and the owner's rules and resources now. */
+export interface ExplainDeps {
+  decisions: Pick<DecisionLog, 'find' | 'replay'>;
+  sharingRules: Pick<SharingRules, 'ofOwner'>;
+  resources: Pick<Resources, 'ofOwner'>;
+}
 
 /**
  * Replays a recorded decision against the bundle that made it and says what was asked, what was
  * answered and which rules produced the answer. With `ownerId`, a decision about anyone else is
  * unknown (null), exactly as a missing one.
  */
-export async function explainDecision(services: ExplainServices, id: string, ownerId?: string): Promise<Explanation | null> {
-  const found = await services.decisions.find(id);
+export async function explainDecision(deps: ExplainDeps, id: string, ownerId?: string): Promise<Explanation | null> {
+  const found = await deps.decisions.find(id);
   if (!found || (ownerId !== undefined && ownerOf(found) !== ownerId)) return null;
-  const replay = await services.decisions.replay(id);
+  const replay = await deps.decisions.replay(id);
   if (!replay) return null;
   const { record, replayed, matches } = replay;
   const owner = ownerOf(record);
@@ -61,7 +68,7 @@ export async function explainDecision(services: ExplainServices, id: string, own
   }
   const input = record.input as ClaimsInput;
   const result = record.result as ClaimsOutput;
-  const [resources, current] = owner ? await Promise.all([services.resources.ofOwner(owner), services.sharingRules.ofOwner(owner)]) : [[], []];
+  const [resources, current] = owner ? await Promise.all([deps.resources.ofOwner(owner), deps.sharingRules.ofOwner(owner)]) : [[], []];
   const names = byId(resources);
   const describe = reasonDescriber(input.rules, names, input.approvals);
   const currentById = new Map(current.map((r) => [r.id, r]));

@@ -1,8 +1,9 @@
-import type { ClaimsInput, ClaimsOutput } from '../../policy/entrypoints.js';
-import { askedFor, byId, partyLabel } from './sentences.js';
-import type { SharingServices } from './services.js';
+// The owner's access history: recent claims decisions about their resources, in plain language.
 
-/** The owner's access history: recent claims decisions about their resources, in plain language. */
+import type { DecisionLog } from '../../policy/decision-log.js';
+import type { ClaimsInput, ClaimsOutput } from '../../policy/entrypoints.js';
+import type { Resources } from '../../store/repositories/resources.js';
+import { askedFor, byId, partyLabel } from './sentences.js';
 
 export interface HistoryEntry {
   id: string;
@@ -13,9 +14,14 @@ export interface HistoryEntry {
   outcome: ClaimsOutput['outcome'];
 }
 
+export interface HistoryDeps {
+  decisions: Pick<DecisionLog, 'ofOwner'>;
+  resources: Pick<Resources, 'ofOwner'>;
+}
+
 /** The owner's most recent claims decisions, newest first. */
-export async function accessHistory(services: SharingServices, ownerId: string, limit = 25): Promise<HistoryEntry[]> {
-  const [records, resources] = await Promise.all([services.decisions.ofOwner(ownerId, 'claims', limit), services.resources.ofOwner(ownerId)]);
+export async function accessHistory(deps: HistoryDeps, ownerId: string, limit = 25): Promise<HistoryEntry[]> {
+  const [records, resources] = await Promise.all([deps.decisions.ofOwner(ownerId, 'claims', limit), deps.resources.ofOwner(ownerId)]);
   const names = byId(resources);
   return records.map((record) => {
     const input = record.input as ClaimsInput;

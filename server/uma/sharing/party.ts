@@ -1,14 +1,12 @@
+// The hypothetical requesting party an owner asks the preview about: validated, then resolved to
+// the facts the claims policy would see.
+
 import type { ValidateFunction } from 'ajv/dist/2020.js';
-import type { Services } from '../../http/services.js';
 import { invalidRequest } from '../../protocol/errors.js';
+import type { Accounts } from '../../store/repositories/accounts.js';
 import type { RequestingParty } from '../../store/repositories/uma-requests.js';
 import { partyFromAccount } from '../requesting-party.js';
 import { describeErrors, isObject, newAjv } from './validation.js';
-
-/**
- * The hypothetical requesting party an owner asks the preview about: validated, then resolved to
- * the facts the claims policy would see.
- */
 
 /** Whom the owner asks about: an email, and/or an account at an identity provider, and/or claims. */
 export interface HypotheticalParty {
@@ -42,18 +40,24 @@ export function validateParty(body: unknown): HypotheticalParty {
   return body as HypotheticalParty;
 }
 
+/** Resolving a party needs the local accounts and this server's issuer (the local accounts' `iss`). */
+export interface PartyDeps {
+  accounts: Pick<Accounts, 'byEmail'>;
+  config: { issuer: string };
+}
+
 /**
  * The facts the claims policy would see for that party. An email of a local account (with no
  * issuer or subject given) is that account, exactly as it would prove itself; anyone else is taken
  * to prove what was typed (email verified unless `email_verified` is false).
  */
-export async function resolveParty(services: Pick<Services, 'accounts' | 'config'>, party: HypotheticalParty): Promise<RequestingParty> {
+export async function resolveParty(deps: PartyDeps, party: HypotheticalParty): Promise<RequestingParty> {
   if (party.email && !party.iss && !party.sub) {
-    const account = await services.accounts.byEmail(party.email);
-    if (account) return { ...partyFromAccount(services.config.issuer, account), ...(party.claims ? { claims: party.claims } : {}) };
+    const account = await deps.accounts.byEmail(party.email);
+    if (account) return { ...partyFromAccount(deps.config.issuer, account), ...(party.claims ? { claims: party.claims } : {}) };
   }
   return {
-    iss: party.iss ?? services.config.issuer,
+    iss: party.iss ?? deps.config.issuer,
     sub: party.sub ?? `preview:${party.email ?? 'anyone'}`,
     ...(party.email ? { email: party.email, email_verified: party.email_verified ?? true } : {}),
     ...(party.name ? { name: party.name } : {}),

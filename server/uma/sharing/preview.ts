@@ -1,17 +1,17 @@
-import type { ClaimsInput, ClaimsOutput } from '../../policy/entrypoints.js';
-import type { RequestingParty } from '../../store/repositories/uma-requests.js';
-import { resolveParty, type HypotheticalParty } from './party.js';
-import { byId, reasonDescriber, resourceLabel } from './sentences.js';
-import type { SharingServices } from './services.js';
+// The "who can see what" preview, asked of the claims policy itself.
+//
+// Nothing here decides access: the preview builds a claims input exactly as the uma-ticket grant
+// does and enforces nothing; it is not recorded in the decision log, because it is hypothetical,
+// grants nothing, and would otherwise fill the owner's access history and the auditors' record of
+// real decisions with questions the owner asked themselves.
 
-/**
- * The "who can see what" preview, asked of the claims policy itself.
- *
- * Nothing here decides access: the preview builds a claims input exactly as the uma-ticket grant
- * does and enforces nothing; it is not recorded in the decision log, because it is hypothetical,
- * grants nothing, and would otherwise fill the owner's access history and the auditors' record of
- * real decisions with questions the owner asked themselves.
- */
+import type { PolicyEngine } from '../../policy/engine.js';
+import type { ClaimsInput, ClaimsOutput } from '../../policy/entrypoints.js';
+import type { Resources } from '../../store/repositories/resources.js';
+import type { SharingRules } from '../../store/repositories/sharing-rules.js';
+import type { RequestingParty, UmaRequests } from '../../store/repositories/uma-requests.js';
+import { resolveParty, type HypotheticalParty, type PartyDeps } from './party.js';
+import { byId, reasonDescriber, resourceLabel } from './sentences.js';
 
 /** The client id the preview's hypothetical decisions name (the claims policy does not look at it). */
 export const PREVIEW_CLIENT_ID = 'assent-preview';
@@ -39,16 +39,24 @@ export interface Preview {
 
 const ANSWERS: Record<ClaimsOutput['outcome'], PreviewCell['answer']> = { grant: 'yes', request_denied: 'no', request_submitted: 'ask', need_info: 'ask' };
 
+/** What the preview reads (the owner's resources, rules and approvals) and asks (the policy, unrecorded). */
+export interface PreviewDeps extends PartyDeps {
+  policy: Pick<PolicyEngine, 'decide'>;
+  resources: Pick<Resources, 'ofOwner'>;
+  sharingRules: Pick<SharingRules, 'ofOwner'>;
+  uma: Pick<UmaRequests, 'approvals'>;
+}
+
 /**
  * "Who can see what": for every resource of the owner and each of its scopes, the claims policy's
  * answer to a one-resource, one-scope ticket from this party, now. Not recorded (see above).
  */
-export async function preview(services: SharingServices, ownerId: string, hypothetical: HypotheticalParty): Promise<Preview> {
-  const party = await resolveParty(services, hypothetical);
+export async function preview(deps: PreviewDeps, ownerId: string, hypothetical: HypotheticalParty): Promise<Preview> {
+  const party = await resolveParty(deps, hypothetical);
   const [resources, rules, approvals] = await Promise.all([
-    services.resources.ofOwner(ownerId),
-    services.sharingRules.ofOwner(ownerId),
-    services.uma.approvals.find({ ownerId, 'requestingParty.iss': party.iss, 'requestingParty.sub': party.sub }),
+    deps.resources.ofOwner(ownerId),
+    deps.sharingRules.ofOwner(ownerId),
+    deps.uma.approvals.find({ ownerId, 'requestingParty.iss': party.iss, 'requestingParty.sub': party.sub }),
   ]);
   const names = byId(resources);
   const now = new Date().toISOString();
@@ -78,7 +86,7 @@ export async function preview(services: SharingServices, ownerId: string, hypoth
           approvals: approvalFacts,
           refused_before: false,
         };
-        const { result } = services.policy.decide('claims', input);
+        const { result } = deps.policy.decide('claims', input);
         return { scope, outcome: result.outcome, answer: ANSWERS[result.outcome], because: result.because.map((id) => ({ id, description: reason(id) })) };
       }),
     })),

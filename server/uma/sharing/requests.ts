@@ -1,17 +1,23 @@
+// Pending access requests and the owner's answer to them: approve once, approve always, deny.
+
 import { hashSecret } from '../../crypto/secrets.js';
 import { notFound } from '../../protocol/errors.js';
-import type { SharingRule } from '../../store/repositories/sharing-rules.js';
-import type { AccessRequestDocument } from '../../store/repositories/uma-requests.js';
-import type { SharingServices } from './services.js';
+import type { SharingRule, SharingRules } from '../../store/repositories/sharing-rules.js';
+import type { AccessRequestDocument, UmaRequests } from '../../store/repositories/uma-requests.js';
 import { newRuleId, validateRule } from './validation.js';
-
-/** Pending access requests and the owner's answer to them: approve once, approve always, deny. */
 
 /** How long an "approve once" lasts. */
 export const APPROVAL_LIFETIME_SECONDS = 30 * 24 * 3600;
 
-export function pendingRequests(services: SharingServices, ownerId: string): Promise<AccessRequestDocument[]> {
-  return services.uma.requests.find({ ownerId, status: 'pending' }, { sort: { createdAt: -1 } });
+/** The owner's access requests and one-off approvals; approve always adds sharing rules. */
+export interface RequestDeps {
+  uma: Pick<UmaRequests, 'requests' | 'approvals'>;
+  sharingRules: Pick<SharingRules, 'add'>;
+}
+
+/** The owner's pending requests, newest first. */
+export function pendingRequests(deps: Pick<RequestDeps, 'uma'>, ownerId: string): Promise<AccessRequestDocument[]> {
+  return deps.uma.requests.find({ ownerId, status: 'pending' }, { sort: { createdAt: -1 } });
 }
 
 export type RequestDecision = 'once' | 'always' | 'deny';
@@ -28,12 +34,12 @@ export interface RequestOutcome {
  * claims policy then refuses the same request again). Only a pending request of this owner can be
  * decided, and only once: the status change is the atomic step.
  */
-export async function decideRequest(services: SharingServices, ownerId: string, requestId: string, decision: RequestDecision): Promise<RequestOutcome> {
-  const pending = await services.uma.requests.findOne({ _id: requestId, ownerId, status: 'pending' });
+export async function decideRequest(deps: RequestDeps, ownerId: string, requestId: string, decision: RequestDecision): Promise<RequestOutcome> {
+  const pending = await deps.uma.requests.findOne({ _id: requestId, ownerId, status: 'pending' });
   if (!pending) throw notFound('you have no pending request with this id');
   const rules = decision === 'always' ? rulesFor(pending) : [];
   const now = new Date();
-  const request = await services.uma.requests.consume(
+  const request = await deps.uma.requests.consume(
     { _id: requestId, ownerId, status: 'pending' },
     { status: decision === 'deny' ? 'denied' : 'approved', decidedAt: now },
   );
@@ -43,7 +49,7 @@ export async function decideRequest(services: SharingServices, ownerId: string, 
     const expiresAt = new Date(now.getTime() + APPROVAL_LIFETIME_SECONDS * 1000);
     for (const p of request.permissions) {
       const _id = hashSecret(`${request._id}|${p.resource_id}`);
-      await services.uma.approvals.upsert({
+      await deps.uma.approvals.upsert({
         _id,
         ownerId,
         requestId: request._id,
@@ -55,7 +61,7 @@ export async function decideRequest(services: SharingServices, ownerId: string, 
       approvals.push(_id);
     }
   }
-  for (const rule of rules) await services.sharingRules.add(ownerId, rule);
+  for (const rule of rules) await deps.sharingRules.add(ownerId, rule);
   return { request, approvals, rules };
 }
 

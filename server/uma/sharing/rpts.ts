@@ -1,7 +1,12 @@
-import { notFound } from '../../protocol/errors.js';
-import type { SharingServices } from './services.js';
+// The owner's live RPTs, and revoking one.
 
-/** The owner's live RPTs, and revoking one. */
+import { notFound } from '../../protocol/errors.js';
+import type { Tokens } from '../../store/repositories/tokens.js';
+
+/** The RPTs are access tokens: read and revoked in the tokens repository. */
+export interface RptDeps {
+  tokens: Pick<Tokens, 'accessTokens'>;
+}
 
 export interface ActiveRpt {
   jti: string;
@@ -11,13 +16,13 @@ export interface ActiveRpt {
 }
 
 /** Live RPTs about the owner's resources: unrevoked, unexpired access tokens with scope `uma`. */
-export async function activeRpts(services: SharingServices, ownerId: string): Promise<ActiveRpt[]> {
-  const tokens = await services.tokens.accessTokens.unrevokedOf(ownerId);
+export async function activeRpts(deps: RptDeps, ownerId: string): Promise<ActiveRpt[]> {
+  const tokens = await deps.tokens.accessTokens.unrevokedOf(ownerId);
   return tokens.filter((t) => t.scopes.includes('uma')).map((t) => ({ jti: t._id, clientId: t.clientId, issuedAt: t.issuedAt, expiresAt: t.expiresAt }));
 }
 
-export async function revokeRpt(services: SharingServices, ownerId: string, jti: string): Promise<void> {
-  const token = await services.tokens.accessTokens.byJti(jti);
+export async function revokeRpt(deps: RptDeps, ownerId: string, jti: string): Promise<void> {
+  const token = await deps.tokens.accessTokens.byJti(jti);
   if (!token || token.accountId !== ownerId || token.revokedAt || !token.scopes.includes('uma')) throw notFound('you have no active access token with this id');
-  await services.tokens.accessTokens.revokeOne(jti);
+  await deps.tokens.accessTokens.revokeOne(jti);
 }

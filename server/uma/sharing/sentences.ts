@@ -1,9 +1,9 @@
+// Plain language for owners: resource names, dates, rules, reasons and requesting parties.
+
 import { OWNER_REASON, type ClaimsInput } from '../../policy/entrypoints.js';
 import type { ResourceDocument } from '../../store/repositories/resources.js';
 import type { SharingRule } from '../../store/repositories/sharing-rules.js';
 import type { RequestingParty } from '../../store/repositories/uma-requests.js';
-
-/** Plain language for owners: resource names, dates, rules, reasons and requesting parties. */
 
 const MAX_RESOURCE_NAME = 80;
 

@@ -1,3 +1,6 @@
+// Validation of sharing rules against schemas/sharing-rule.schema.json, and ajv's errors turned
+// into sentences that name which member is wrong and how.
+
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -6,11 +9,6 @@ import formats from 'ajv-formats';
 import { projectRoot } from '../../config/config.js';
 import { invalidRequest } from '../../protocol/errors.js';
 import type { SharingRule } from '../../store/repositories/sharing-rules.js';
-
-/**
- * Validation of sharing rules against schemas/sharing-rule.schema.json, and ajv's errors turned
- * into sentences that name which member is wrong and how.
- */
 
 type Schema = Record<string, unknown>;
 let ruleSchema: Schema | undefined;
