@@ -22,7 +22,8 @@ import { ProviderMetadata } from './federation/provider-metadata.js';
 import { Tokens } from './store/repositories/tokens.js';
 import { Resources } from './store/repositories/resources.js';
 import { SharingRules } from './store/repositories/sharing-rules.js';
-import { UmaRequests } from './store/repositories/uma-requests.js';
+import { UmaStore } from './store/repositories/uma-requests.js';
+import { ClaimsInteractions } from './store/repositories/claims-interactions.js';
 import { DecisionLog } from './policy/decision-log.js';
 import { FailureCounter } from './sessions/failure-counter.js';
 import { Logins } from './sessions/logins.js';
@@ -115,7 +116,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     tokens,
     resources,
     sharingRules: await SharingRules.open(store),
-    uma: await UmaRequests.open(store),
+    uma: await UmaStore.open(store),
+    claimsInteractions: await ClaimsInteractions.open(store),
     identities: await Identities.open(store),
     federationStates: await FederationStates.open(store),
     upstream: new ProviderMetadata(config.upstreamProviders),
