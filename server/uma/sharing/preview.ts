@@ -48,7 +48,7 @@ export async function preview(services: SharingServices, ownerId: string, hypoth
   const [resources, rules, approvals] = await Promise.all([
     services.resources.ofOwner(ownerId),
     services.sharingRules.ofOwner(ownerId),
-    services.uma.approvals.find({ ownerId, 'requestingParty.iss': party.iss, 'requestingParty.sub': party.sub }),
+    services.uma.approvals.of(ownerId, party),
   ]);
   const names = byId(resources);
   const now = new Date().toISOString();

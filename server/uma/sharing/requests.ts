@@ -11,7 +11,7 @@ import { newRuleId, validateRule } from './validation.js';
 export const APPROVAL_LIFETIME_SECONDS = 30 * 24 * 3600;
 
 export function pendingRequests(services: SharingServices, ownerId: string): Promise<AccessRequestDocument[]> {
-  return services.uma.requests.find({ ownerId, status: 'pending' }, { sort: { createdAt: -1 } });
+  return services.uma.requests.pendingFor(ownerId);
 }
 
 export type RequestDecision = 'once' | 'always' | 'deny';
@@ -29,21 +29,18 @@ export interface RequestOutcome {
  * decided, and only once: the status change is the atomic step.
  */
 export async function decideRequest(services: SharingServices, ownerId: string, requestId: string, decision: RequestDecision): Promise<RequestOutcome> {
-  const pending = await services.uma.requests.findOne({ _id: requestId, ownerId, status: 'pending' });
+  const pending = await services.uma.requests.findPending(requestId, ownerId);
   if (!pending) throw notFound('you have no pending request with this id');
   const rules = decision === 'always' ? rulesFor(pending) : [];
   const now = new Date();
-  const request = await services.uma.requests.consume(
-    { _id: requestId, ownerId, status: 'pending' },
-    { status: decision === 'deny' ? 'denied' : 'approved', decidedAt: now },
-  );
+  const request = await services.uma.requests.decide(requestId, ownerId, decision === 'deny' ? 'denied' : 'approved', now);
   if (!request) throw notFound('you have no pending request with this id');
   const approvals: string[] = [];
   if (decision === 'once') {
     const expiresAt = new Date(now.getTime() + APPROVAL_LIFETIME_SECONDS * 1000);
     for (const p of request.permissions) {
       const _id = hashSecret(`${request._id}|${p.resource_id}`);
-      await services.uma.approvals.upsert({
+      await services.uma.approvals.give({
         _id,
         ownerId,
         requestId: request._id,
