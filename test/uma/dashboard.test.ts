@@ -1,5 +1,5 @@
 import type { ClaimsInput } from '../../server/policy/entrypoints.js';
-import type { AccessRequestDocument } from '../../server/store/repositories/uma-requests.js';
+import type { AccessRequestDocument, ApprovalDocument } from '../../server/store/repositories/uma-requests.js';
 import { APPROVAL_LIFETIME_SECONDS } from '../../server/uma/sharing/requests.js';
 import { formOf, hiddenFields, textOf, type BrowserlessUser, type Page } from '../support/browserless-user.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -28,6 +28,9 @@ describe.each(storeBackends)('sharing dashboard on the $name store', (backend) =
   const submit = async (user: BrowserlessUser, page: Page, action: RegExp, fields: [string, string][], filter: (hidden: [string, string][]) => [string, string][] = (h) => h) =>
     user.post(formOf(page, action).action, [...filter(hiddenFields(formOf(page, action))), ...fields]);
   const csrfOf = (page: Page) => hiddenFields(formOf(page, /\/account\/sharing\/rules$/)).find(([name]) => name === 'csrf')![1];
+  // White-box: the stored collections themselves.
+  const storedRequests = () => server.services.store.collection<AccessRequestDocument>('uma_requests');
+  const storedApprovals = () => server.services.store.collection<ApprovalDocument>('uma_approvals');
   const pendingRequest = (id: string, ownerId: string, permissions = [{ resource_id: 'res-lab', resource_scopes: ['read'] }]): AccessRequestDocument => ({
     _id: id,
     ownerId,
@@ -153,15 +156,15 @@ describe.each(storeBackends)('sharing dashboard on the $name store', (backend) =
 
   describe('pending requests', () => {
     it('approves once: a one-off approval that expires', async () => {
-      await server.services.uma.requests.insert(pendingRequest('req-once', aliceId));
+      await server.services.uma.requests.submit(pendingRequest('req-once', aliceId));
       const page = await sharingPage(alice);
       expect(textOf(page.html)).toMatch(/Dr Who <dr\.who@clinic\.org> through Demo patient app, .* wants Lab results: read/);
       const response = await alice.post('/account/sharing/requests', [['csrf', csrfOf(page)], ['request_id', 'req-once'], ['decision', 'once']]);
       expect(response.status).toBe(303);
       expect(textOf((await alice.follow(response)).html)).toContain('Approved once');
 
-      expect(await server.services.uma.requests.findOne({ _id: 'req-once' })).toMatchObject({ status: 'approved', decidedAt: expect.any(Date) });
-      const approvals = await server.services.uma.approvals.find({ ownerId: aliceId, requestId: 'req-once' });
+      expect(await (await storedRequests()).findOne({ _id: 'req-once' })).toMatchObject({ status: 'approved', decidedAt: expect.any(Date) });
+      const approvals = await (await storedApprovals()).find({ ownerId: aliceId, requestId: 'req-once' });
       expect(approvals).toEqual([expect.objectContaining({ requestingParty: { iss: DR.iss, sub: DR.sub }, resource_id: 'res-lab', resource_scopes: ['read'] })]);
       const lifetime = approvals[0]!.expiresAt.getTime() - Date.now();
       expect(Math.abs(lifetime - APPROVAL_LIFETIME_SECONDS * 1000)).toBeLessThan(60_000);
@@ -173,35 +176,35 @@ describe.each(storeBackends)('sharing dashboard on the $name store', (backend) =
     });
 
     it('approves always: a rule for that account', async () => {
-      await server.services.uma.requests.insert(pendingRequest('req-always', aliceId, [{ resource_id: 'res-med', resource_scopes: ['write', 'read'] }]));
+      await server.services.uma.requests.submit(pendingRequest('req-always', aliceId, [{ resource_id: 'res-med', resource_scopes: ['write', 'read'] }]));
       const page = await sharingPage(alice);
       const response = await alice.post('/account/sharing/requests', [['csrf', csrfOf(page)], ['request_id', 'req-always'], ['decision', 'always']]);
       expect(response.status).toBe(303);
       const text = textOf((await alice.follow(response)).html);
       expect(text).toContain(`Allow the account ${DR.sub} at ${DR.iss} to read and write your Medication list.`);
       expect(text).toContain('Approved from an access request by Dr Who <dr.who@clinic.org>');
-      expect(await server.services.uma.requests.findOne({ _id: 'req-always' })).toMatchObject({ status: 'approved' });
+      expect(await (await storedRequests()).findOne({ _id: 'req-always' })).toMatchObject({ status: 'approved' });
       const rules = await server.services.sharingRules.ofOwner(aliceId);
       expect(rules).toContainEqual(expect.objectContaining({ effect: 'allow', grantee: { issuer: DR.iss, subject: DR.sub }, resources: { ids: ['res-med'] }, scopes: ['read', 'write'] }));
     });
 
     it('denies, once only, and only the owner', async () => {
-      await server.services.uma.requests.insert(pendingRequest('req-deny', aliceId));
-      await server.services.uma.requests.insert(pendingRequest('req-not-bobs', aliceId));
+      await server.services.uma.requests.submit(pendingRequest('req-deny', aliceId));
+      await server.services.uma.requests.submit(pendingRequest('req-not-bobs', aliceId));
       const page = await sharingPage(alice);
       const response = await alice.post('/account/sharing/requests', [['csrf', csrfOf(page)], ['request_id', 'req-deny'], ['decision', 'deny']]);
       expect(response.status).toBe(303);
-      expect(await server.services.uma.requests.findOne({ _id: 'req-deny' })).toMatchObject({ status: 'denied' });
+      expect(await (await storedRequests()).findOne({ _id: 'req-deny' })).toMatchObject({ status: 'denied' });
 
       const again = await alice.post('/account/sharing/requests', [['csrf', csrfOf(page)], ['request_id', 'req-deny'], ['decision', 'once']]);
       expect(again.status).toBe(404);
       expect(textOf(again.html)).toContain('you have no pending request with this id');
-      await expect(server.services.uma.approvals.count({ requestId: 'req-deny' })).resolves.toBe(0);
+      await expect((await storedApprovals()).count({ requestId: 'req-deny' })).resolves.toBe(0);
 
       const bobPage = await sharingPage(bob);
       expect(textOf(bobPage.html)).not.toContain('Dr Who');
       expect((await bob.post('/account/sharing/requests', [['csrf', csrfOf(bobPage)], ['request_id', 'req-not-bobs'], ['decision', 'once']])).status).toBe(404);
-      expect(await server.services.uma.requests.findOne({ _id: 'req-not-bobs' })).toMatchObject({ status: 'pending' });
+      expect(await (await storedRequests()).findOne({ _id: 'req-not-bobs' })).toMatchObject({ status: 'pending' });
 
       const bad = await alice.post('/account/sharing/requests', [['csrf', csrfOf(page)], ['request_id', 'req-not-bobs'], ['decision', 'maybe']]);
       expect(bad.status).toBe(400);

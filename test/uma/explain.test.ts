@@ -60,7 +60,7 @@ async function fixture(store: Store, dataDir: string): Promise<Fixture> {
   const engine = await PolicyEngine.open();
   const resources = await Resources.open(store);
   const now = new Date();
-  await resources.collection.insert({ _id: 'res-med', ownerId: OWNER, resourceServerId: 'rs', name: 'Medication list', type: 'medication', resource_scopes: ['read', 'write'], createdAt: now, updatedAt: now });
+  await resources.register({ _id: 'res-med', ownerId: OWNER, resourceServerId: 'rs', name: 'Medication list', type: 'medication', resource_scopes: ['read', 'write'], createdAt: now, updatedAt: now });
   const sharingRules = await SharingRules.open(store);
   await sharingRules.add(OWNER, DR_RULE);
   return { store, dataDir, engine, decisions: await openDecisions(store, engine, dataDir), sharingRules, resources };

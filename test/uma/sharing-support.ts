@@ -58,7 +58,7 @@ export async function addResource(services: Services, ownerId: string, resource:
     createdAt: now,
     updatedAt: now,
   };
-  await services.resources.collection.insert(doc);
+  await services.resources.register(doc);
 }
 
 /** A person signed in at the server's login page (cookie jar), for the dashboard pages. */
