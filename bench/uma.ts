@@ -30,7 +30,7 @@ try {
   const types = ['MedicationStatement', 'Observation', 'Condition', 'AllergyIntolerance', 'Immunization'];
   const now = new Date();
   for (let i = 0; i < RESOURCES; i++) {
-    await services.resources.collection.insert({
+    await services.resources.register({
       _id: `res-${i}`, ownerId: alice._id, resourceServerId: 'demo-resource-server', name: `Resource ${i}`,
       type: types[i % types.length]!, resource_scopes: ['read', 'write'], createdAt: now, updatedAt: now,
     });

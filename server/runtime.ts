@@ -22,7 +22,8 @@ import { ProviderMetadata } from './federation/provider-metadata.js';
 import { Tokens } from './store/repositories/tokens.js';
 import { Resources } from './store/repositories/resources.js';
 import { SharingRules } from './store/repositories/sharing-rules.js';
-import { UmaRequests } from './store/repositories/uma-requests.js';
+import { UmaStore } from './store/repositories/uma-requests.js';
+import { ClaimsInteractions } from './store/repositories/claims-interactions.js';
 import { DecisionLog } from './policy/decision-log.js';
 import { FailureCounter } from './sessions/failure-counter.js';
 import { Logins } from './sessions/logins.js';
@@ -105,7 +106,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // With an ephemeral port the issuer can only be known now, so the app is built after listening.
   const resolved = { ...config, issuer: config.issuer ?? url };
   const grants = await Grants.open(store);
-  const uma = await UmaRequests.open(store);
+  const uma = await UmaStore.open(store);
   const registration = new ClientRegistration({ clients, decisions, config: resolved, revokeIssuance: (clientId) => revokeClientIssuance({ tokens, grants, uma }, clientId) });
   const services: Services = {
     config: resolved,
@@ -121,6 +122,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     resources,
     sharingRules: await SharingRules.open(store),
     uma,
+    claimsInteractions: await ClaimsInteractions.open(store),
     identities: await Identities.open(store),
     federationStates: await FederationStates.open(store),
     upstream: new ProviderMetadata(config.upstreamProviders),

@@ -68,7 +68,7 @@ export async function seedDemoData(
     // One millisecond apart, so lists sorted by registration time keep the file's order.
     const now = new Date(registeredAt + index);
     await ignoreDuplicate(() =>
-      repositories.resources.collection.insert({ _id, ownerId: account._id, resourceServerId: resource_server, ...validResourceDescription(description), createdAt: now, updatedAt: now }),
+      repositories.resources.register({ _id, ownerId: account._id, resourceServerId: resource_server, ...validResourceDescription(description), createdAt: now, updatedAt: now }),
     );
   }
   await ignoreDuplicate(() => meta.insert({ _id: 'demo-seed', seededAt: new Date() }));

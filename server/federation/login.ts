@@ -7,7 +7,8 @@ import { continueAfterUpstreamLogin, type AuthorizationOutcome } from '../oauth/
 import { DuplicateKeyError } from '../store/port.js';
 import type { RequestingParty } from '../store/repositories/uma-requests.js';
 import type { PageName } from '../views/render.js';
-import { ClaimsInteractions, completeClaimsInteraction } from '../uma/claims-interaction.js';
+import { completeClaimsInteraction } from '../uma/claims-interaction.js';
+import { setCookies } from '../http/cookies.js';
 import type { FederationPurpose, FederationStateDocument } from './federation-states.js';
 import { FederationError } from './provider-metadata.js';
 import { partyFromUpstreamClaims } from './upstream-party.js';
@@ -193,9 +194,11 @@ async function continueTrip(services: Services, ctx: Context, provider: Upstream
       return { kind: 'redirect', url: '/account' };
     }
     case 'claims': {
-      const interaction = await (await ClaimsInteractions.of(services.store)).byId(trip.targetId);
+      const interaction = await services.claimsInteractions.byId(trip.targetId);
       if (!interaction) return message(400, 'This request has expired', 'This claims request has expired or was already used; start again from the app.');
-      return completeClaimsInteraction(services, ctx, interaction, party);
+      const completed = await completeClaimsInteraction(services, interaction._id, party);
+      setCookies(ctx, ...completed.cookies);
+      return completed;
     }
     case 'link': {
       const session = await services.sessions.current(ctx);

@@ -3,7 +3,8 @@ import type { Context, Middleware } from 'koa';
 import type { Services } from './services.js';
 import { CALLBACK_PATH, beginFederation, completeFederation, type FederationOutcome } from '../federation/login.js';
 import { expired as authorizationExpired, upstreamMaxAge } from '../oauth/authorization-flow.js';
-import { CLAIMS_PATH, ClaimsInteractions, expired as claimsExpired } from '../uma/claims-interaction.js';
+import { expired as claimsExpired } from '../uma/claims-interaction.js';
+import { CLAIMS_PATH } from '../store/repositories/claims-interactions.js';
 import { ProtocolError, invalidRequest } from '../protocol/errors.js';
 import { respondToAuthorization } from './authorize.js';
 import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
@@ -26,7 +27,7 @@ export function federationRoutes(router: Router, services: Services): void {
   }));
 
   router.get(`${CLAIMS_PATH}/:id/federation/:provider`, asPage(services, async (ctx) => {
-    const found = await (await ClaimsInteractions.of(services.store)).find(ctx, String(ctx.params.id));
+    const found = await services.claimsInteractions.find(String(ctx.params.id), ctx.cookies);
     if (!found) throw claimsExpired();
     return beginFederation(services, ctx, String(ctx.params.provider), 'claims', found._id);
   }));

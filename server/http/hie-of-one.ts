@@ -4,7 +4,7 @@ import type { Services } from './services.js';
 import { bearerToken } from '../protocol/bearer.js';
 import type { ClientDocument } from '../store/repositories/clients.js';
 import { umaTicketGrant } from '../uma/grant.js';
-import { ProtocolError, invalidRequest, invalidToken } from '../protocol/errors.js';
+import { ProtocolError, invalidRequest, invalidToken, unsupportedMediaType } from '../protocol/errors.js';
 import { readParams, requireParam } from '../protocol/params.js';
 import { claimsInteractionEndpoint } from './uma-claims.js';
 
@@ -58,7 +58,7 @@ async function aatClient(services: Services, ctx: Context): Promise<ClientDocume
 }
 
 function requestBody(ctx: Context): Record<string, unknown> {
-  if (!ctx.is('application/json', 'application/x-www-form-urlencoded')) throw new ProtocolError(415, 'invalid_request', 'the request body must be application/json');
+  if (!ctx.is('application/json', 'application/x-www-form-urlencoded')) throw unsupportedMediaType('the request body must be application/json');
   const body = ctx.request.body;
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalidRequest('the request body must be a JSON object');
   return body as Record<string, unknown>;

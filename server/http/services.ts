@@ -19,7 +19,8 @@ import type { Identities } from '../store/repositories/identities.js';
 import type { Tokens } from '../store/repositories/tokens.js';
 import type { Resources } from '../store/repositories/resources.js';
 import type { SharingRules } from '../store/repositories/sharing-rules.js';
-import type { UmaRequests } from '../store/repositories/uma-requests.js';
+import type { UmaStore } from '../store/repositories/uma-requests.js';
+import type { ClaimsInteractions } from '../store/repositories/claims-interactions.js';
 import type { Views } from '../views/render.js';
 
 /** Everything a request handler may use, built once at start-up (server/runtime.ts). */
@@ -36,7 +37,9 @@ export interface Services {
   tokens: Tokens;
   resources: Resources;
   sharingRules: SharingRules;
-  uma: UmaRequests;
+  uma: UmaStore;
+  /** UMA claims interactions in progress (browser-bound). */
+  claimsInteractions: ClaimsInteractions;
   identities: Identities;
   /** Trips to upstream identity providers in progress (state, nonce, PKCE verifier). */
   federationStates: FederationStates;

@@ -5,7 +5,7 @@ import type { MetadataContribution } from '../oauth/metadata.js';
 import { requestPermissions } from '../uma/permission-requests.js';
 import { requireProtectionToken } from '../uma/protection.js';
 import { deleteResource, listResources, readResource, registerResource, replaceResource } from '../uma/resource-registration.js';
-import { ProtocolError } from '../protocol/errors.js';
+import { unsupportedMediaType } from '../protocol/errors.js';
 
 const RESOURCE_SET = '/uma/resource_set';
 const PERMISSION = '/uma/permission';
@@ -60,6 +60,6 @@ async function protectedCall(services: Services, ctx: Context) {
 
 /** The parsed JSON body; anything but application/json is refused (415) before it is looked at. */
 function jsonBody(ctx: Context): unknown {
-  if (!ctx.is('application/json')) throw new ProtocolError(415, 'invalid_request', 'the request body must be application/json');
+  if (!ctx.is('application/json')) throw unsupportedMediaType('the request body must be application/json');
   return ctx.request.body;
 }

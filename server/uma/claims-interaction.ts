@@ -1,180 +1,162 @@
-import type { Context } from 'koa';
-import type { Services } from '../http/services.js';
-import { generateSecret, hashSecret, secretMatches } from '../crypto/secrets.js';
-import { ProtocolError, invalidRequest } from '../protocol/errors.js';
+import { hashSecret } from '../crypto/secrets.js';
+import { invalidClient, invalidRequest } from '../protocol/errors.js';
 import { readParams } from '../protocol/params.js';
-import type { ClientDocument } from '../store/repositories/clients.js';
-import { normalizeEmail } from '../store/repositories/accounts.js';
-import type { Collection, Store, StoredDocument } from '../store/port.js';
-import type { RequestingParty } from '../store/repositories/uma-requests.js';
-import { upstreamChoices } from '../federation/choices.js';
+import type { Logins } from '../sessions/logins.js';
+import { normalizeEmail, type AccountDocument, type Accounts } from '../store/repositories/accounts.js';
+import type { CookieToSet } from '../store/repositories/browser-bound.js';
+import { CLAIMS_PATH, type ClaimsInteractionDocument, type ClaimsInteractions } from '../store/repositories/claims-interactions.js';
+import type { ClientDocument, Clients } from '../store/repositories/clients.js';
+import type { RequestingParty, Tickets } from '../store/repositories/uma-requests.js';
+import { requireClient } from '../oauth/clients/interaction-client.js';
 import { partyFromAccount } from './requesting-party.js';
 import { issueTicket } from './tickets.js';
-import { requireClient } from '../oauth/clients/interaction-client.js';
 
 /**
  * UMA 2.0 Grant §3.3.2–§3.3.3: interactive claims gathering. The client sends the requesting party
  * here with `client_id`, `ticket`, `claims_redirect_uri` and `state`; the party proves who they
- * are (a local account now; upstream OpenID providers later, through `completeClaimsInteraction`);
- * the ticket is spent and a new one, carrying the gathered claims and bound to that client, goes
- * back to the client at its registered claims redirection URI.
+ * are (a local account, or an upstream OpenID provider through `completeClaimsInteraction`); the
+ * ticket is spent and a new one, carrying the gathered claims and bound to that client, goes back
+ * to the client at its registered claims redirection URI.
  *
  * Like an authorization request (and the UMA Implementer's Guide's advice on this flow), the
  * interaction is bound to the browser that started it, its forms carry a CSRF token, and a party
  * already signed in must still press "Continue", so a drive-by redirect cannot attach a session's
- * identity to someone's ticket silently.
+ * identity to someone's ticket silently. The functions here say what happened; the HTTP layer
+ * (server/http/uma-claims.ts) chooses the page and sets the cookies.
  */
-export interface ClaimsInteractionDocument extends StoredDocument {
-  clientId: string;
-  claimsRedirectUri: string;
-  state?: string;
-  /** Hash of the ticket the client sent; the ticket itself is never stored. */
-  ticketHash: string;
-  browserHash: string;
-  csrf: string;
-  finishedAt?: Date;
-  expiresAt: Date;
+export interface ClaimsInteractionDeps {
+  config: { issuer: string };
+  clients: Clients;
+  accounts: Pick<Accounts, 'byId'>;
+  logins: Pick<Logins, 'attempt'>;
+  claimsInteractions: Pick<ClaimsInteractions, 'start' | 'finish'>;
+  uma: { tickets: Pick<Tickets, 'find' | 'spend' | 'create'> };
 }
 
-/** What the HTTP layer should do next: send the browser somewhere, or show a page. */
-export type ClaimsOutcome =
-  | { kind: 'redirect'; url: string }
-  | { kind: 'page'; page: 'login' | 'claims'; title: string; data: Record<string, unknown>; status?: number };
-
-/** Where the interaction pages live (the cookie binding the browser is scoped to it). */
-export const CLAIMS_PATH = '/uma/claims';
-const COOKIE = 'assent_claims';
-const LIFETIME_SECONDS = 15 * 60;
-
-export class ClaimsInteractions {
-  private constructor(private readonly interactions: Collection<ClaimsInteractionDocument>) {}
-
-  private static opened = new WeakMap<Store, Promise<ClaimsInteractions>>();
-
-  /** One repository per store, opened on first use. */
-  static of(store: Store): Promise<ClaimsInteractions> {
-    let opened = ClaimsInteractions.opened.get(store);
-    if (!opened) {
-      opened = store.collection<ClaimsInteractionDocument>('uma_claims_interactions').then((c) => new ClaimsInteractions(c));
-      ClaimsInteractions.opened.set(store, opened);
-    }
-    return opened;
-  }
-
-  async start(ctx: Context, fields: Pick<ClaimsInteractionDocument, 'clientId' | 'claimsRedirectUri' | 'state' | 'ticketHash'>): Promise<ClaimsInteractionDocument> {
-    const binding = generateSecret();
-    const interaction: ClaimsInteractionDocument = {
-      _id: generateSecret(),
-      clientId: fields.clientId,
-      claimsRedirectUri: fields.claimsRedirectUri,
-      ...(fields.state !== undefined ? { state: fields.state } : {}),
-      ticketHash: fields.ticketHash,
-      browserHash: hashSecret(binding),
-      csrf: generateSecret(),
-      expiresAt: new Date(Date.now() + LIFETIME_SECONDS * 1000),
-    };
-    await this.interactions.insert(interaction);
-    ctx.cookies.set(cookieName(interaction._id), binding, { httpOnly: true, sameSite: 'lax', path: CLAIMS_PATH, maxAge: LIFETIME_SECONDS * 1000, overwrite: true });
-    return interaction;
-  }
-
-  /** The interaction, if it exists, is unfinished and unexpired, and belongs to this browser. */
-  async find(ctx: Context, id: string): Promise<ClaimsInteractionDocument | null> {
-    if (!/^[A-Za-z0-9_-]{20,64}$/.test(id)) return null;
-    const interaction = await this.interactions.findOne({ _id: id, finishedAt: { $exists: false } });
-    const binding = ctx.cookies.get(cookieName(id));
-    return interaction && binding && secretMatches(binding, interaction.browserHash) ? interaction : null;
-  }
-
-  /** The unfinished interaction by id, without the browser check: only for a caller that made that check earlier. */
-  byId(id: string): Promise<ClaimsInteractionDocument | null> {
-    return this.interactions.findOne({ _id: id, finishedAt: { $exists: false } });
-  }
-
-  /** Ends the interaction exactly once; a concurrent second submission gets null. */
-  async finish(ctx: Context, id: string): Promise<ClaimsInteractionDocument | null> {
-    const interaction = await this.interactions.consume({ _id: id, finishedAt: { $exists: false } }, { finishedAt: new Date() });
-    ctx.cookies.set(cookieName(id), null, { httpOnly: true, sameSite: 'lax', path: CLAIMS_PATH, overwrite: true });
-    return interaction;
-  }
+/** Send the browser on (303), setting `cookies`. */
+export interface ClaimsRedirect {
+  kind: 'redirect';
+  url: string;
+  cookies: CookieToSet[];
 }
 
-const cookieName = (id: string) => `${COOKIE}_${id.slice(0, 16)}`;
+/** The party must sign in (again, after `error`), e.g. on the sign-in form. */
+export interface ClaimsNeedsLogin {
+  kind: 'needs-login';
+  interaction: ClaimsInteractionDocument;
+  client: ClientDocument;
+  error?: string;
+  email?: string;
+  status?: number;
+}
+
+/** A signed-in party must confirm (or switch) the account whose claims go to the client. */
+export interface ClaimsNeedsConfirm {
+  kind: 'needs-confirm';
+  interaction: ClaimsInteractionDocument;
+  client: ClientDocument;
+  account: AccountDocument;
+}
+
+export type ClaimsOutcome = ClaimsRedirect | ClaimsNeedsLogin | ClaimsNeedsConfirm;
+
+/** The interaction is over or never was. */
+export const expired = () => invalidRequest('this claims request has expired or was already used; start again from the app');
 
 /**
  * GET /uma/claims (and the legacy /rqp_claims): checks the client and its claims redirection URI
- * — when either is wrong nobody is redirected anywhere (an error page) — then the ticket, whose
+ * — when either is wrong nobody is redirected anywhere (an error) — then the ticket, whose
  * problems go back to the client as `error=invalid_request`; then starts the interaction.
  */
-export async function beginClaimsInteraction(services: Services, ctx: Context, query: unknown): Promise<ClaimsOutcome> {
+export async function beginClaimsInteraction(deps: ClaimsInteractionDeps, query: unknown): Promise<ClaimsRedirect> {
   const params = readParams(query, ['client_id', 'ticket', 'claims_redirect_uri', 'state'] as const);
   if (!params.client_id) throw invalidRequest('missing parameter client_id');
-  const client = await services.clients.byId(params.client_id);
-  if (!client) throw new ProtocolError(400, 'invalid_client', 'unknown client_id');
+  const client = await deps.clients.byId(params.client_id);
+  if (!client) throw invalidClient('unknown client_id');
   const claimsRedirectUri = registeredClaimsRedirectUri(client, params.claims_redirect_uri);
   const back = { claimsRedirectUri, state: params.state };
   if (!params.ticket) return errorRedirect(back, 'invalid_request', 'missing parameter ticket');
   const ticketHash = hashSecret(params.ticket);
-  const ticket = await services.uma.tickets.findOne({ _id: ticketHash, consumedAt: { $exists: false } });
+  const ticket = await deps.uma.tickets.find(ticketHash);
   if (!ticket || (ticket.clientId !== undefined && ticket.clientId !== client._id)) {
     return errorRedirect(back, 'invalid_request', 'the permission ticket is invalid, expired or was already used');
   }
-  const interactions = await ClaimsInteractions.of(services.store);
-  const interaction = await interactions.start(ctx, { clientId: client._id, claimsRedirectUri, state: params.state, ticketHash });
-  return { kind: 'redirect', url: `${CLAIMS_PATH}/${interaction._id}` };
+  const { record, cookie } = await deps.claimsInteractions.start({ clientId: client._id, claimsRedirectUri, state: params.state, ticketHash });
+  return { kind: 'redirect', url: `${CLAIMS_PATH}/${record._id}`, cookies: [cookie] };
 }
 
-/** GET /uma/claims/:id: "continue as …" for a signed-in party, else the sign-in form. */
-export async function showClaimsInteraction(services: Services, ctx: Context, interaction: ClaimsInteractionDocument): Promise<ClaimsOutcome> {
-  const client = await requireClient(services, interaction.clientId);
-  const session = await services.sessions.current(ctx);
-  const account = session ? await services.accounts.byId(session.accountId) : null;
-  return account ? confirmPage(services, interaction, client, account) : loginPage(services, interaction, client);
-}
-
-/** POST /uma/claims/:id/login: a local account signs in, which is itself the party's deliberate act. */
-export async function submitClaimsLogin(services: Services, ctx: Context, interaction: ClaimsInteractionDocument, form: { email?: string; password?: string }): Promise<ClaimsOutcome> {
-  const client = await requireClient(services, interaction.clientId);
-  const email = normalizeEmail(form.email ?? '');
-  const outcome = await services.logins.attempt(ctx.ip, email, form.password ?? '');
-  if (!outcome.ok) return { ...loginPage(services, interaction, client, outcome.message, email), status: outcome.status };
-  await services.sessions.start(ctx, outcome.accountId);
-  const account = await services.accounts.byId(outcome.accountId);
-  if (!account) throw expired();
-  return completeClaimsInteraction(services, ctx, interaction, partyFromAccount(services.config.issuer, account));
+/** GET /uma/claims/:id: "continue as …" for a party signed in here (`signedIn`, an account id), else the sign-in form. */
+export async function showClaimsInteraction(deps: ClaimsInteractionDeps, interaction: ClaimsInteractionDocument, signedIn: string | undefined): Promise<ClaimsOutcome> {
+  const client = await requireClient(deps, interaction.clientId);
+  const account = signedIn ? await deps.accounts.byId(signedIn) : null;
+  return account ? { kind: 'needs-confirm', interaction, client, account } : { kind: 'needs-login', interaction, client };
 }
 
 /**
- * POST /uma/claims/:id/confirm: the signed-in party continues as the account the page showed,
- * switches to another account (the sign-in form), or cancels (`access_denied`, ticket untouched).
+ * POST /uma/claims/:id/login: a local account signs in, which is itself the party's deliberate
+ * act. Once signed in (the HTTP layer then starts the session), `continueAsSignedIn` ends the interaction.
  */
-export async function submitClaimsConfirm(services: Services, ctx: Context, interaction: ClaimsInteractionDocument, decision: string | undefined, shownAccount: string | undefined): Promise<ClaimsOutcome> {
-  const client = await requireClient(services, interaction.clientId);
-  if (decision === 'cancel') {
-    if (!(await (await ClaimsInteractions.of(services.store)).finish(ctx, interaction._id))) throw expired();
-    return errorRedirect(interaction, 'access_denied', 'the requesting party declined to provide claims');
+export async function attemptClaimsLogin(
+  deps: ClaimsInteractionDeps,
+  interaction: ClaimsInteractionDocument,
+  form: { email?: string | undefined; password?: string | undefined },
+  ip: string,
+): Promise<ClaimsNeedsLogin | { kind: 'signed-in'; accountId: string }> {
+  const client = await requireClient(deps, interaction.clientId);
+  const email = normalizeEmail(form.email ?? '');
+  const login = await deps.logins.attempt(ip, email, form.password ?? '');
+  if (!login.ok) return { kind: 'needs-login', interaction, client, error: login.message, email, status: login.status };
+  return { kind: 'signed-in', accountId: login.accountId };
+}
+
+/** The interaction ends with the claims of the account that just signed in. */
+export async function continueAsSignedIn(deps: ClaimsInteractionDeps, interaction: ClaimsInteractionDocument, accountId: string): Promise<ClaimsRedirect> {
+  const account = await deps.accounts.byId(accountId);
+  if (!account) throw expired();
+  return completeClaimsInteraction(deps, interaction._id, partyFromAccount(deps.config.issuer, account));
+}
+
+/**
+ * POST /uma/claims/:id/confirm: the party signed in here (`signedIn`) continues as the account the
+ * page showed, switches to another account (the sign-in form), or cancels (`access_denied`, ticket untouched).
+ */
+export async function submitClaimsConfirm(
+  deps: ClaimsInteractionDeps,
+  interaction: ClaimsInteractionDocument,
+  choice: { decision: string | undefined; shownAccount: string | undefined },
+  signedIn: string | undefined,
+): Promise<ClaimsOutcome> {
+  const client = await requireClient(deps, interaction.clientId);
+  if (choice.decision === 'cancel') {
+    const { record, cookie } = await deps.claimsInteractions.finish(interaction._id);
+    if (!record) throw expired();
+    return errorRedirect(interaction, 'access_denied', 'the requesting party declined to provide claims', [cookie]);
   }
-  if (decision === 'switch') return loginPage(services, interaction, client);
-  if (decision !== 'continue') throw invalidRequest('unknown decision');
-  const session = await services.sessions.current(ctx);
-  const account = session ? await services.accounts.byId(session.accountId) : null;
-  if (!account) return loginPage(services, interaction, client, 'Your session has ended. Sign in again.');
+  if (choice.decision === 'switch') return { kind: 'needs-login', interaction, client };
+  if (choice.decision !== 'continue') throw invalidRequest('unknown decision');
+  const account = signedIn ? await deps.accounts.byId(signedIn) : null;
+  if (!account) return { kind: 'needs-login', interaction, client, error: 'Your session has ended. Sign in again.' };
   // Someone else signed in (another tab) since the page was shown: show the page again.
-  if (account._id !== shownAccount) return confirmPage(services, interaction, client, account);
-  return completeClaimsInteraction(services, ctx, interaction, partyFromAccount(services.config.issuer, account));
+  if (account._id !== choice.shownAccount) return { kind: 'needs-confirm', interaction, client, account };
+  return completeClaimsInteraction(deps, interaction._id, partyFromAccount(deps.config.issuer, account));
 }
 
 /**
  * The one way an interaction ends with claims, whoever proved them (a local account here; the
- * federation login calls this too with the claims an upstream provider verified): spends the old
- * ticket, issues one carrying the party and bound to the client, and sends the browser back.
+ * federation login with the claims an upstream provider verified, its browser checked by the trip):
+ * finishes the interaction, spends the old ticket, issues one carrying the party and bound to the
+ * client, and sends the browser back. An interaction already finished or expired is `expired()`.
  */
-export async function completeClaimsInteraction(services: Services, ctx: Context, interaction: ClaimsInteractionDocument, party: RequestingParty): Promise<ClaimsOutcome> {
-  const interactions = await ClaimsInteractions.of(services.store);
-  if (!(await interactions.finish(ctx, interaction._id))) throw expired();
-  const spent = await services.uma.tickets.consume({ _id: interaction.ticketHash, consumedAt: { $exists: false } }, { consumedAt: new Date() });
-  if (!spent) return errorRedirect(interaction, 'invalid_request', 'the permission ticket expired or was used while claims were being gathered');
-  const ticket = await issueTicket(services, {
+export async function completeClaimsInteraction(
+  deps: Pick<ClaimsInteractionDeps, 'claimsInteractions' | 'uma'>,
+  interactionId: string,
+  party: RequestingParty,
+): Promise<ClaimsRedirect> {
+  const { record: interaction, cookie } = await deps.claimsInteractions.finish(interactionId);
+  if (!interaction) throw expired();
+  const spent = await deps.uma.tickets.spend(interaction.ticketHash);
+  if (!spent) return errorRedirect(interaction, 'invalid_request', 'the permission ticket expired or was used while claims were being gathered', [cookie]);
+  const ticket = await issueTicket(deps, {
     ownerId: spent.ownerId,
     resourceServerId: spent.resourceServerId,
     permissions: spent.permissions,
@@ -182,11 +164,7 @@ export async function completeClaimsInteraction(services: Services, ctx: Context
     clientId: interaction.clientId,
   });
   // `authorization_state` is UMA 1.0's (and HIE of One's); UMA 2.0 clients ignore it.
-  return { kind: 'redirect', url: backTo(interaction, { ticket, authorization_state: 'claims_submitted' }) };
-}
-
-export function expired() {
-  return new ProtocolError(400, 'invalid_request', 'this claims request has expired or was already used; start again from the app');
+  return { kind: 'redirect', url: backTo(interaction, { ticket, authorization_state: 'claims_submitted' }), cookies: [cookie] };
 }
 
 /**
@@ -204,42 +182,15 @@ function registeredClaimsRedirectUri(client: ClientDocument, given: string | und
   return registered[0]!;
 }
 
-function backTo(target: { claimsRedirectUri: string; state?: string | undefined }, params: Record<string, string>): string {
+type Destination = { claimsRedirectUri: string; state?: string | undefined };
+
+function backTo(target: Destination, params: Record<string, string>): string {
   const url = new URL(target.claimsRedirectUri);
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
   if (target.state !== undefined) url.searchParams.set('state', target.state);
   return url.href;
 }
 
-function errorRedirect(target: { claimsRedirectUri: string; state?: string | undefined }, error: string, description: string): ClaimsOutcome {
-  return { kind: 'redirect', url: backTo(target, { error, error_description: description }) };
-}
-
-const clientName = (client: ClientDocument) => client.metadata.client_name ?? client._id;
-
-/** The shared sign-in page; upstream "log in with …" choices will be offered on it too. */
-function loginPage(services: Services, interaction: ClaimsInteractionDocument, client: ClientDocument, error?: string, email?: string): ClaimsOutcome & { kind: 'page' } {
-  return {
-    kind: 'page',
-    page: 'login',
-    title: 'Sign in',
-    data: { client: clientName(client), action: `${CLAIMS_PATH}/${interaction._id}/login`, csrf: interaction.csrf, error, email, upstream: upstreamChoices(services, `${CLAIMS_PATH}/${interaction._id}`) },
-  };
-}
-
-function confirmPage(services: Services, interaction: ClaimsInteractionDocument, client: ClientDocument, account: { _id: string; email: string; name?: string }): ClaimsOutcome & { kind: 'page' } {
-  return {
-    kind: 'page',
-    page: 'claims',
-    title: 'Confirm who you are',
-    data: {
-      client: clientName(client),
-      email: account.email,
-      name: account.name,
-      account: account._id,
-      action: `${CLAIMS_PATH}/${interaction._id}/confirm`,
-      csrf: interaction.csrf,
-      upstream: upstreamChoices(services, `${CLAIMS_PATH}/${interaction._id}`),
-    },
-  };
+function errorRedirect(target: Destination, error: string, description: string, cookies: CookieToSet[] = []): ClaimsRedirect {
+  return { kind: 'redirect', url: backTo(target, { error, error_description: description }), cookies };
 }

@@ -1,8 +1,12 @@
-import type { Services } from '../http/services.js';
-import { invalidRequest, ProtocolError } from '../protocol/errors.js';
+import { invalidRequest, invalidResourceId, invalidScope } from '../protocol/errors.js';
+import type { Resources } from '../store/repositories/resources.js';
 import type { RequestedPermission } from '../store/repositories/uma-requests.js';
 import type { ProtectionCaller } from './protection.js';
-import { issueTicket } from './tickets.js';
+import { issueTicket, type TicketDeps } from './tickets.js';
+
+export interface PermissionRequestDeps extends TicketDeps {
+  resources: Pick<Resources, 'ownedAmong'>;
+}
 
 /** Most permissions one request may carry (distinct resources). */
 export const MAX_PERMISSIONS = 50;
@@ -20,19 +24,15 @@ const MAX_TEXT = 512;
  *
  * Everything is checked before the ticket is written: a refused request writes nothing.
  */
-export async function requestPermissions(deps: Pick<Services, 'resources' | 'uma'>, caller: ProtectionCaller, body: unknown): Promise<string> {
+export async function requestPermissions(deps: PermissionRequestDeps, caller: ProtectionCaller, body: unknown): Promise<string> {
   const permissions = parsePermissions(body);
-  const resources = await deps.resources.collection.find({
-    _id: { $in: permissions.map((p) => p.resource_id) },
-    ownerId: caller.ownerId,
-    resourceServerId: caller.resourceServerId,
-  });
+  const resources = await deps.resources.ownedAmong(caller, permissions.map((p) => p.resource_id));
   const scopesOf = new Map(resources.map((resource) => [resource._id, resource.resource_scopes]));
   for (const permission of permissions) {
     const registered = scopesOf.get(permission.resource_id);
-    if (!registered) throw new ProtocolError(400, 'invalid_resource_id', `resource ${permission.resource_id} is not registered by this resource server for this owner`);
+    if (!registered) throw invalidResourceId(`resource ${permission.resource_id} is not registered by this resource server for this owner`);
     const unknown = permission.resource_scopes.find((scope) => !registered.includes(scope));
-    if (unknown !== undefined) throw new ProtocolError(400, 'invalid_scope', `scope ${unknown} is not registered for resource ${permission.resource_id}`);
+    if (unknown !== undefined) throw invalidScope(`scope ${unknown} is not registered for resource ${permission.resource_id}`);
   }
   return issueTicket(deps, { ownerId: caller.ownerId, resourceServerId: caller.resourceServerId, permissions });
 }

@@ -3,11 +3,15 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
-import type { Services } from '../http/services.js';
 import { projectRoot } from '../config/config.js';
 import { invalidRequest, notFound } from '../protocol/errors.js';
-import type { ResourceDocument } from '../store/repositories/resources.js';
+import type { ResourceDocument, Resources } from '../store/repositories/resources.js';
 import type { ProtectionCaller } from './protection.js';
+
+// UMA Federated Authorization §3: the resource registration API. A resource belongs to the owner
+// who granted the PAT and to the resource server it was granted to; the caller only ever sees
+// and changes resources of that pair, and any other id (unknown, or another resource server's or
+// owner's) is the same 404 `not_found`, so ids of others cannot be probed.
 
 /** The members of a resource description (UMA Federated Authorization §3.1) Assent keeps. */
 export type ResourceDescription = Pick<ResourceDocument, 'resource_scopes' | 'name' | 'type' | 'description' | 'icon_uri'>;
@@ -15,29 +19,24 @@ export type ResourceDescription = Pick<ResourceDocument, 'resource_scopes' | 'na
 /** A registered resource as the resource server reads it back (§3.2.2). */
 export type ResourceView = ResourceDescription & { _id: string };
 
-type Deps = Pick<Services, 'resources'>;
+export interface ResourceRegistrationDeps {
+  resources: Pick<Resources, 'register' | 'findOwned' | 'updateOwned' | 'rewrite' | 'deleteOwned' | 'ownedBy'>;
+}
 
 const OPTIONAL_FIELDS = ['name', 'type', 'description', 'icon_uri'] as const;
 
-/**
- * UMA Federated Authorization §3: the resource registration API. A resource belongs to the owner
- * who granted the PAT and to the resource server it was granted to; the caller only ever sees
- * and changes resources of that pair, and any other id (unknown, or another resource server's or
- * owner's) is the same 404 `not_found`, so ids of others cannot be probed.
- */
-
 /** §3.2.1: registers a resource; returns its new id. */
-export async function registerResource(deps: Deps, caller: ProtectionCaller, body: unknown): Promise<string> {
+export async function registerResource(deps: ResourceRegistrationDeps, caller: ProtectionCaller, body: unknown): Promise<string> {
   const description = validResourceDescription(body);
   const now = new Date();
   const _id = randomBytes(16).toString('base64url');
-  await deps.resources.collection.insert({ _id, ownerId: caller.ownerId, resourceServerId: caller.resourceServerId, ...description, createdAt: now, updatedAt: now });
+  await deps.resources.register({ _id, ownerId: caller.ownerId, resourceServerId: caller.resourceServerId, ...description, createdAt: now, updatedAt: now });
   return _id;
 }
 
 /** §3.2.2: the registered description of one resource. */
-export async function readResource(deps: Deps, caller: ProtectionCaller, id: string): Promise<ResourceView> {
-  const resource = validId(id) ? await deps.resources.collection.findOne(ownFilter(caller, id)) : null;
+export async function readResource(deps: ResourceRegistrationDeps, caller: ProtectionCaller, id: string): Promise<ResourceView> {
+  const resource = validId(id) ? await deps.resources.findOwned(caller, id) : null;
   if (!resource) throw resourceNotFound();
   return viewOf(resource);
 }
@@ -48,27 +47,26 @@ export async function readResource(deps: Deps, caller: ProtectionCaller, id: str
  * meanwhile stays deleted; only when members must be removed (the port can set, not unset) is
  * the document then rewritten whole.
  */
-export async function replaceResource(deps: Deps, caller: ProtectionCaller, id: string, body: unknown): Promise<void> {
+export async function replaceResource(deps: ResourceRegistrationDeps, caller: ProtectionCaller, id: string, body: unknown): Promise<void> {
   const description = validResourceDescription(body);
   if (!validId(id)) throw resourceNotFound();
-  const filter = ownFilter(caller, id);
   const updatedAt = new Date();
-  if ((await deps.resources.collection.update(filter, { ...description, updatedAt })) === 0) throw resourceNotFound();
-  const current = await deps.resources.collection.findOne(filter);
+  if (!(await deps.resources.updateOwned(caller, id, { ...description, updatedAt }))) throw resourceNotFound();
+  const current = await deps.resources.findOwned(caller, id);
   if (current && OPTIONAL_FIELDS.some((field) => current[field] !== undefined && description[field] === undefined)) {
     const { _id, ownerId, resourceServerId, createdAt } = current;
-    await deps.resources.collection.upsert({ _id, ownerId, resourceServerId, ...description, createdAt, updatedAt });
+    await deps.resources.rewrite({ _id, ownerId, resourceServerId, ...description, createdAt, updatedAt });
   }
 }
 
 /** §3.2.4: deletes a resource. */
-export async function deleteResource(deps: Deps, caller: ProtectionCaller, id: string): Promise<void> {
-  if (!validId(id) || (await deps.resources.collection.delete(ownFilter(caller, id))) === 0) throw resourceNotFound();
+export async function deleteResource(deps: ResourceRegistrationDeps, caller: ProtectionCaller, id: string): Promise<void> {
+  if (!validId(id) || !(await deps.resources.deleteOwned(caller, id))) throw resourceNotFound();
 }
 
 /** §3.2.5: the ids of the caller's resources, oldest first. */
-export async function listResources(deps: Deps, caller: ProtectionCaller): Promise<string[]> {
-  const resources = await deps.resources.collection.find({ ownerId: caller.ownerId, resourceServerId: caller.resourceServerId }, { sort: { createdAt: 1 } });
+export async function listResources(deps: ResourceRegistrationDeps, caller: ProtectionCaller): Promise<string[]> {
+  const resources = await deps.resources.ownedBy(caller);
   return resources.map((resource) => resource._id);
 }
 
@@ -90,8 +88,6 @@ const resourceNotFound = () => notFound('no such resource for this resource serv
 
 /** Ids this server mints are 22 base64url characters; anything far from that is not looked up. */
 const validId = (id: string) => /^[A-Za-z0-9_-]{1,64}$/.test(id);
-
-const ownFilter = (caller: ProtectionCaller, id: string) => ({ _id: id, ownerId: caller.ownerId, resourceServerId: caller.resourceServerId });
 
 function viewOf(resource: ResourceDocument): ResourceView {
   const view: ResourceView = { _id: resource._id, resource_scopes: resource.resource_scopes };

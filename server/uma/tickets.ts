@@ -1,16 +1,25 @@
-import type { Services } from '../http/services.js';
 import { generateSecret, hashSecret } from '../crypto/secrets.js';
-import type { RequestedPermission, RequestingParty, TicketDocument } from '../store/repositories/uma-requests.js';
+import type { RequestedPermission, RequestingParty, Tickets } from '../store/repositories/uma-requests.js';
 
 export const TICKET_LIFETIME_SECONDS = 300;
 
+export interface TicketDeps {
+  uma: { tickets: Pick<Tickets, 'create'> };
+}
+
+/** What a ticket is bound to: the permissions asked of one owner's resource server, and maybe a party and a client. */
+export interface TicketBinding {
+  ownerId: string;
+  resourceServerId: string;
+  permissions: RequestedPermission[];
+  requestingParty?: RequestingParty;
+  clientId?: string;
+}
+
 /** Mints a permission ticket; only its hash is stored. */
-export async function issueTicket(
-  services: Pick<Services, 'uma'>,
-  binding: { ownerId: string; resourceServerId: string; permissions: RequestedPermission[]; requestingParty?: RequestingParty; clientId?: string },
-): Promise<string> {
+export async function issueTicket(deps: TicketDeps, binding: TicketBinding): Promise<string> {
   const ticket = generateSecret();
-  await services.uma.tickets.insert({
+  await deps.uma.tickets.create({
     _id: hashSecret(ticket),
     ownerId: binding.ownerId,
     resourceServerId: binding.resourceServerId,
@@ -20,9 +29,4 @@ export async function issueTicket(
     expiresAt: new Date(Date.now() + TICKET_LIFETIME_SECONDS * 1000),
   });
   return ticket;
-}
-
-/** Spends a ticket: of concurrent redeemers exactly one gets it; expired, unknown or spent → null. */
-export function redeemTicket(services: Pick<Services, 'uma'>, ticket: string): Promise<TicketDocument | null> {
-  return services.uma.tickets.consume({ _id: hashSecret(ticket), consumedAt: { $exists: false } }, { consumedAt: new Date() });
 }

@@ -2,8 +2,8 @@ import type { Store } from '../../server/store/port.js';
 import { basicAuth, postForm } from '../support/oauth-flow.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';
+import { UMA_TICKET_GRANT as UMA_GRANT } from '../../server/uma/grant.js';
 
-const UMA_GRANT = 'urn:ietf:params:oauth:grant-type:uma-ticket';
 const WRITTEN = ['uma_tickets', 'uma_requests', 'uma_pcts', 'access_tokens', 'resources'];
 
 async function counts(store: Store) {
@@ -18,7 +18,7 @@ describe.each(storeBackends)('UMA discovery and bad input on the $name store', (
     const registered = await (await fetch(`${server.url}/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ grant_types: ['urn:ietf:params:oauth:grant-type:uma-ticket', 'client_credentials'], response_types: [], redirect_uris: [], scope: 'uma_authorization' }),
+      body: JSON.stringify({ grant_types: [UMA_GRANT, 'client_credentials'], response_types: [], redirect_uris: [], scope: 'uma_authorization' }),
     })).json();
     client = { id: registered.client_id, secret: registered.client_secret };
   });

@@ -1,6 +1,8 @@
 import { hashSecret } from '../../server/crypto/secrets.js';
 import { umaProtectionMetadata } from '../../server/http/uma-protection.js';
 import { registerResource } from '../../server/uma/resource-registration.js';
+import type { ResourceDocument } from '../../server/store/repositories/resources.js';
+import type { TicketDocument } from '../../server/store/repositories/uma-requests.js';
 import { TICKET_LIFETIME_SECONDS } from '../../server/uma/tickets.js';
 import { BrowserlessUser } from '../support/browserless-user.js';
 import { basicAuth, RawClient } from '../support/oauth-flow.js';
@@ -81,9 +83,11 @@ describe.each(storeBackends)('UMA protection API on the $name store', (backend) 
     expect({ status: reply.status, body: reply.status === 201 ? undefined : reply.body }).toEqual({ status: 201, body: undefined });
     return (reply.body as { _id: string })._id;
   };
+  // White-box: the stored collections themselves.
+  const storedResources = () => server.services.store.collection<ResourceDocument>('resources');
   const counts = async () => ({
-    resources: await server.services.resources.collection.count({}),
-    tickets: await server.services.uma.tickets.count({}),
+    resources: await (await storedResources()).count({}),
+    tickets: await (await server.services.store.collection<TicketDocument>('uma_tickets')).count({}),
   });
   const errorOf = (reply: Reply) => (reply.body as { error?: string } | undefined)?.error;
 
@@ -101,7 +105,7 @@ describe.each(storeBackends)('UMA protection API on the $name store', (backend) 
       const read = await call('GET', `/uma/resource_set/${id}`);
       expect(read.status).toBe(200);
       expect(read.body).toEqual({ _id: id, ...description });
-      const stored = await server.services.resources.collection.findOne({ _id: id });
+      const stored = await (await storedResources()).findOne({ _id: id });
       expect(stored).toMatchObject({ ownerId, resourceServerId: 'demo-resource-server' });
 
       // PUT replaces the whole description: members left out are gone.
@@ -120,7 +124,7 @@ describe.each(storeBackends)('UMA protection API on the $name store', (backend) 
       expect(errorOf(await call('PUT', `/uma/resource_set/${id}`, { json: { resource_scopes: ['read'] } }))).toBe('not_found');
       expect((await call('DELETE', `/uma/resource_set/${id}`)).status).toBe(404);
       expect((await call('GET', '/uma/resource_set')).body).not.toContain(id);
-      expect(await server.services.resources.collection.count({ _id: id })).toBe(0);
+      expect(await (await storedResources()).count({ _id: id })).toBe(0);
     });
 
     it('lists the ids of this resource server’s resources for this owner, oldest first', async () => {
@@ -136,7 +140,7 @@ describe.each(storeBackends)('UMA protection API on the $name store', (backend) 
       const id = await register(JSON.parse('{"resource_scopes":["read","read","write"],"_id":"chosen","ownerId":"mallory","user_access_policy_uri":"https://evil.example","x-extension":{"a":1}}'));
       expect(id).not.toBe('chosen');
       expect((await call('GET', `/uma/resource_set/${id}`)).body).toEqual({ _id: id, resource_scopes: ['read', 'write'] });
-      const stored = (await server.services.resources.collection.findOne({ _id: id }))!;
+      const stored = (await (await storedResources()).findOne({ _id: id }))!;
       expect(stored.ownerId).toBe(ownerId);
       expect(Object.keys(stored)).not.toContain('x-extension');
     });
@@ -155,8 +159,8 @@ describe.each(storeBackends)('UMA protection API on the $name store', (backend) 
         const permission = await call('POST', '/uma/permission', { json: { resource_id: foreign, resource_scopes: ['read'] } });
         expect(permission).toMatchObject({ status: 400, body: { error: 'invalid_resource_id' } });
       }
-      expect((await server.services.resources.collection.findOne({ _id: theirs }))!.name).toBe('Other labs');
-      expect(await server.services.resources.collection.count({ _id: strangers })).toBe(1);
+      expect((await (await storedResources()).findOne({ _id: theirs }))!.name).toBe('Other labs');
+      expect(await (await storedResources()).count({ _id: strangers })).toBe(1);
 
       expect((await call('GET', '/uma/resource_set')).body).toEqual(expect.arrayContaining([mine]));
       expect((await call('GET', '/uma/resource_set')).body).not.toEqual(expect.arrayContaining([theirs]));
@@ -194,7 +198,7 @@ describe.each(storeBackends)('UMA protection API on the $name store', (backend) 
       expect(typeof ticket).toBe('string');
       expect(Object.keys(reply.body as object)).toEqual(['ticket']);
       expect((await counts()).tickets).toBe(before.tickets + 1);
-      const stored = (await server.services.uma.tickets.findOne({ _id: hashSecret(ticket) }))!;
+      const stored = (await server.services.uma.tickets.find(hashSecret(ticket)))!;
       expect(stored).toMatchObject({
         ownerId,
         resourceServerId: 'demo-resource-server',
@@ -214,7 +218,7 @@ describe.each(storeBackends)('UMA protection API on the $name store', (backend) 
         ],
       });
       expect(reply.status).toBe(201);
-      const stored = (await server.services.uma.tickets.findOne({ _id: hashSecret((reply.body as { ticket: string }).ticket) }))!;
+      const stored = (await server.services.uma.tickets.find(hashSecret((reply.body as { ticket: string }).ticket)))!;
       expect(stored.permissions).toEqual([
         { resource_id: records, resource_scopes: ['read', 'write'] },
         { resource_id: labs, resource_scopes: ['read'] },
@@ -224,7 +228,7 @@ describe.each(storeBackends)('UMA protection API on the $name store', (backend) 
     it('accepts zero scopes (UMA §4.1), which ask for none', async () => {
       const reply = await call('POST', '/uma/permission', { json: { resource_id: labs, resource_scopes: [] } });
       expect(reply.status).toBe(201);
-      const stored = (await server.services.uma.tickets.findOne({ _id: hashSecret((reply.body as { ticket: string }).ticket) }))!;
+      const stored = (await server.services.uma.tickets.find(hashSecret((reply.body as { ticket: string }).ticket)))!;
       expect(stored.permissions).toEqual([{ resource_id: labs, resource_scopes: [] }]);
     });
 

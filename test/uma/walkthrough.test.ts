@@ -1,6 +1,9 @@
 import { hashPassword } from '../../server/crypto/password.js';
 import type { SharingRule } from '../../server/store/repositories/sharing-rules.js';
 import type { RefreshTokenDocument } from '../../server/store/repositories/tokens.js';
+import { UMA_TICKET_GRANT as UMA_GRANT } from '../../server/uma/grant.js';
+import { ID_TOKEN_FORMAT } from '../../server/uma/requesting-party.js';
+import type { AccessRequestDocument, PctDocument } from '../../server/store/repositories/uma-requests.js';
 import { BrowserlessUser, DEMO_EMAIL, formOf, formsOf, hiddenFields, textOf, type Page } from '../support/browserless-user.js';
 import { basicAuth, postForm, randomValue, RawClient, type JsonResponse } from '../support/oauth-flow.js';
 import { DEMO_PASSWORD, startTestServer, type TestServer } from '../support/server.js';
@@ -16,8 +19,6 @@ import { httpProtection, UmaResourceServer, type HeldResource } from '../support
  * them read. Also the legacy HIE of One endpoints (`/rqp_claims`, `/authz_request` with an AAT).
  */
 
-const UMA_GRANT = 'urn:ietf:params:oauth:grant-type:uma-ticket';
-const ID_TOKEN_FORMAT = 'http://openid.net/specs/openid-connect-core-1_0.html#IDToken';
 const CLINIC_CALLBACK = 'http://localhost:4300/callback';
 const CLINIC_CLAIMS = 'http://localhost:4300/claims';
 const PATIENT = '/fhir/Patient/alice';
@@ -65,6 +66,8 @@ describe.each(storeBackends)('the HIE of One walkthrough on the $name store', (b
   let fhir: UmaResourceServer;
   let clinic: Registered;
   let otherClinic: Registered;
+  // White-box: the stored access requests themselves.
+  const storedRequests = () => server.services.store.collection<AccessRequestDocument>('uma_requests');
 
   beforeAll(async () => {
     server = await startTestServer(backend);
@@ -214,7 +217,7 @@ describe.each(storeBackends)('the HIE of One walkthrough on the $name store', (b
 
   /** Alice approves (once) the pending request of this physician on her sharing dashboard. */
   async function approve(doc: Physician) {
-    const pending = await server.services.uma.requests.find({ ownerId, status: 'pending', 'requestingParty.sub': doc.id });
+    const pending = (await server.services.uma.requests.pendingFor(ownerId)).filter((r) => r.requestingParty.sub === doc.id);
     expect(pending).toHaveLength(1);
     const requestId = pending[0]!._id;
     // Alice's browser session: she signed in to connect her FHIR server.
@@ -224,7 +227,7 @@ describe.each(storeBackends)('the HIE of One walkthrough on the $name store', (b
     expect(form).toBeDefined();
     const answer = await alice.post(form!.action, [...hiddenFields(form!), ['decision', 'once']]);
     expect(answer.status).toBe(303);
-    expect(await server.services.uma.requests.findOne({ _id: requestId })).toMatchObject({ status: 'approved' });
+    expect(await (await storedRequests()).findOne({ _id: requestId })).toMatchObject({ status: 'approved' });
   }
 
   describe('deleting a client (RFC 7592 §2.3)', () => {
@@ -253,7 +256,7 @@ describe.each(storeBackends)('the HIE of One walkthrough on the $name store', (b
       expect(refreshTokens.length).toBeGreaterThan(0);
       expect(refreshTokens.every((t) => t.revokedAt instanceof Date)).toBe(true);
       expect((await server.services.grants.forAccount(ownerId)).map((g) => g.clientId)).not.toContain(app.id);
-      expect(await server.services.uma.pcts.count({ clientId: app.id })).toBe(0);
+      expect(await (await server.services.store.collection<PctDocument>('uma_pcts')).count({ clientId: app.id })).toBe(0);
     });
   });
 
@@ -298,7 +301,7 @@ describe.each(storeBackends)('the HIE of One walkthrough on the $name store', (b
       expect(granted.status).toBe(200);
       expect(await fhir.read(PATIENT, granted.body.access_token as string)).toMatchObject({ status: 200, body: bodyOf(PATIENT) });
       expect(fhir.introspections.at(-1)).toMatchObject({ active: true, sub: ownerId, permissions: [{ resource_id: fhir.idOf(PATIENT), resource_scopes: ['read'], exp: expect.any(Number) }] });
-      expect(await server.services.uma.requests.count({ ownerId, 'requestingParty.sub': ownerId })).toBe(0);
+      expect(await (await storedRequests()).count({ ownerId, 'requestingParty.sub': ownerId })).toBe(0);
       const [decision] = await server.services.decisions.ofOwner(ownerId, 'claims', 1);
       expect(decision?.input).toMatchObject({ requesting_party: { iss: server.url, sub: ownerId }, requesting_account: { sub: ownerId } });
       expect(decision?.result).toMatchObject({ outcome: 'grant', because: ['owner'] });
@@ -329,7 +332,7 @@ describe.each(storeBackends)('the HIE of One walkthrough on the $name store', (b
       const ticket = await identified(doc, MEDS);
       expectUmaError(await grant({ ticket }), 403, 'request_denied');
       expectUmaError(await grant({ ticket }), 400, 'invalid_grant');
-      expect(await server.services.uma.requests.count({ 'requestingParty.sub': doc.id })).toBe(0);
+      expect(await (await storedRequests()).count({ 'requestingParty.sub': doc.id })).toBe(0);
     });
 
     test('an expired rule does not grant: the owner is asked instead', async () => {
@@ -338,7 +341,7 @@ describe.each(storeBackends)('the HIE of One walkthrough on the $name store', (b
       const ticket = await identified(doc, MEDS);
       const answer = await grant({ ticket });
       expectUmaError(answer, 403, 'request_submitted');
-      expect(await server.services.uma.requests.count({ 'requestingParty.sub': doc.id, status: 'pending' })).toBe(1);
+      expect(await (await storedRequests()).count({ 'requestingParty.sub': doc.id, status: 'pending' })).toBe(1);
     });
 
     test('a ticket is good for one RPT: reusing it is invalid_grant', async () => {

@@ -1,11 +1,11 @@
 import type { Grants } from '../../store/repositories/grants.js';
 import type { Tokens } from '../../store/repositories/tokens.js';
-import type { UmaRequests } from '../../store/repositories/uma-requests.js';
+import type { UmaStore } from '../../store/repositories/uma-requests.js';
 
 export interface ClientIssuance {
   tokens: Tokens;
   grants: Grants;
-  uma: UmaRequests;
+  uma: UmaStore;
 }
 
 /**
@@ -19,7 +19,7 @@ export async function revokeClientIssuance(deps: ClientIssuance, clientId: strin
   await Promise.all([
     deps.tokens.revokeClient(clientId),
     deps.grants.removeOfClient(clientId),
-    deps.uma.pcts.delete({ clientId }),
-    deps.uma.tickets.delete({ clientId }),
+    deps.uma.pcts.deleteOfClient(clientId),
+    deps.uma.tickets.deleteOfClient(clientId),
   ]);
 }

@@ -9,7 +9,7 @@ import type { PolicyEngine } from '../../policy/engine.js';
 import type { ClaimsInput, ClaimsOutput } from '../../policy/entrypoints.js';
 import type { Resources } from '../../store/repositories/resources.js';
 import type { SharingRules } from '../../store/repositories/sharing-rules.js';
-import type { RequestingParty, UmaRequests } from '../../store/repositories/uma-requests.js';
+import type { RequestingParty, UmaStore } from '../../store/repositories/uma-requests.js';
 import { resolveParty, type HypotheticalParty, type PartyDeps } from './party.js';
 import { byId, reasonDescriber, resourceLabel } from './sentences.js';
 
@@ -44,7 +44,7 @@ export interface PreviewDeps extends PartyDeps {
   policy: Pick<PolicyEngine, 'decide'>;
   resources: Pick<Resources, 'ofOwner'>;
   sharingRules: Pick<SharingRules, 'ofOwner'>;
-  uma: Pick<UmaRequests, 'approvals'>;
+  uma: Pick<UmaStore, 'approvals'>;
 }
 
 /**
@@ -56,7 +56,7 @@ export async function preview(deps: PreviewDeps, ownerId: string, hypothetical: 
   const [resources, rules, approvals] = await Promise.all([
     deps.resources.ofOwner(ownerId),
     deps.sharingRules.ofOwner(ownerId),
-    deps.uma.approvals.find({ ownerId, 'requestingParty.iss': party.iss, 'requestingParty.sub': party.sub }),
+    deps.uma.approvals.of(ownerId, party),
   ]);
   const names = byId(resources);
   const now = new Date().toISOString();

@@ -3,7 +3,7 @@
 import { hashSecret } from '../../crypto/secrets.js';
 import { notFound } from '../../protocol/errors.js';
 import type { SharingRule, SharingRules } from '../../store/repositories/sharing-rules.js';
-import type { AccessRequestDocument, UmaRequests } from '../../store/repositories/uma-requests.js';
+import type { AccessRequestDocument, UmaStore } from '../../store/repositories/uma-requests.js';
 import { newRuleId, validateRule } from './validation.js';
 
 /** How long an "approve once" lasts. */
@@ -11,13 +11,13 @@ export const APPROVAL_LIFETIME_SECONDS = 30 * 24 * 3600;
 
 /** The owner's access requests and one-off approvals; approve always adds sharing rules. */
 export interface RequestDeps {
-  uma: Pick<UmaRequests, 'requests' | 'approvals'>;
+  uma: Pick<UmaStore, 'requests' | 'approvals'>;
   sharingRules: Pick<SharingRules, 'add'>;
 }
 
 /** The owner's pending requests, newest first. */
 export function pendingRequests(deps: Pick<RequestDeps, 'uma'>, ownerId: string): Promise<AccessRequestDocument[]> {
-  return deps.uma.requests.find({ ownerId, status: 'pending' }, { sort: { createdAt: -1 } });
+  return deps.uma.requests.pendingFor(ownerId);
 }
 
 export type RequestDecision = 'once' | 'always' | 'deny';
@@ -35,21 +35,18 @@ export interface RequestOutcome {
  * decided, and only once: the status change is the atomic step.
  */
 export async function decideRequest(deps: RequestDeps, ownerId: string, requestId: string, decision: RequestDecision): Promise<RequestOutcome> {
-  const pending = await deps.uma.requests.findOne({ _id: requestId, ownerId, status: 'pending' });
+  const pending = await deps.uma.requests.findPending(requestId, ownerId);
   if (!pending) throw notFound('you have no pending request with this id');
   const rules = decision === 'always' ? rulesFor(pending) : [];
   const now = new Date();
-  const request = await deps.uma.requests.consume(
-    { _id: requestId, ownerId, status: 'pending' },
-    { status: decision === 'deny' ? 'denied' : 'approved', decidedAt: now },
-  );
+  const request = await deps.uma.requests.decide(requestId, ownerId, decision === 'deny' ? 'denied' : 'approved', now);
   if (!request) throw notFound('you have no pending request with this id');
   const approvals: string[] = [];
   if (decision === 'once') {
     const expiresAt = new Date(now.getTime() + APPROVAL_LIFETIME_SECONDS * 1000);
     for (const p of request.permissions) {
       const _id = hashSecret(`${request._id}|${p.resource_id}`);
-      await deps.uma.approvals.upsert({
+      await deps.uma.approvals.give({
         _id,
         ownerId,
         requestId: request._id,
