@@ -24,7 +24,7 @@ import { Resources } from './store/repositories/resources.js';
 import { SharingRules } from './store/repositories/sharing-rules.js';
 import { UmaRequests } from './store/repositories/uma-requests.js';
 import { DecisionLog } from './policy/decision-log.js';
-import { FailureCounter } from './sessions/failure-counter.js';
+import { FailureCounter } from './throttle/failure-counter.js';
 import { Logins } from './sessions/logins.js';
 import { Sessions } from './sessions/sessions.js';
 import { Interactions } from './oauth/interactions.js';

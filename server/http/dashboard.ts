@@ -158,7 +158,7 @@ export function dashboardRoutes(router: Router, services: Services): void {
    */
   const action =
     (run: (ctx: Context, session: Session, form: Record<string, unknown>) => Promise<string | undefined>) => async (ctx: Context) => {
-      const session = await services.sessions.current(ctx);
+      const session = await services.sessions.current(ctx.cookies);
       if (!session) return ctx.redirect('/login');
       const form = formOf(ctx);
       checkCsrf(form.csrf, session.csrf);
@@ -174,7 +174,7 @@ export function dashboardRoutes(router: Router, services: Services): void {
     };
 
   router.get('/account/sharing', async (ctx) => {
-    const session = await services.sessions.current(ctx);
+    const session = await services.sessions.current(ctx.cookies);
     if (!session) return ctx.redirect('/login');
     const done = typeof ctx.query.done === 'string' ? DONE[ctx.query.done] : undefined;
     await show(ctx, session, done ? { done } : {});
@@ -230,7 +230,7 @@ export function dashboardRoutes(router: Router, services: Services): void {
   }));
 
   router.get('/account/sharing/decisions/:id', async (ctx) => {
-    const session = await services.sessions.current(ctx);
+    const session = await services.sessions.current(ctx.cookies);
     if (!session) return ctx.redirect('/login');
     const explanation = await explainDecision(services, ctx.params.id!, session.accountId);
     if (!explanation) return renderErrorPage(ctx, views, notFound('you have no decision with this id'));

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { Services } from '../http/services.js';
+import { setCookies } from '../http/cookies.js';
 import { upstreamChoices } from '../federation/choices.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { ClientDocument } from '../store/repositories/clients.js';
@@ -23,7 +24,7 @@ export async function beginAuthorization(services: Services, ctx: Context, param
   const { issuer } = services.config;
   try {
     const { request, client } = await parseAuthorizationRequest(params, services.clients);
-    const session = await services.sessions.current(ctx);
+    const session = await services.sessions.current(ctx.cookies);
     const login = session && !needsLogin(request, session.authTime) ? { accountId: session.accountId, authTime: session.authTime } : undefined;
     if (!login) {
       if (request.prompt.includes('none')) return errorRedirect(issuer, request, 'login_required', 'the user is not signed in');
@@ -50,7 +51,7 @@ export async function submitLogin(services: Services, ctx: Context, interaction:
   const email = normalizeEmail(form.email ?? '');
   const outcome = await services.logins.attempt(ctx.ip, email, form.password ?? '');
   if (!outcome.ok) return { ...loginPage(services, interaction, client, outcome.message, email), status: outcome.status };
-  await services.sessions.start(ctx, outcome.accountId);
+  setCookies(ctx, (await services.sessions.start(ctx.cookies, outcome.accountId)).cookie);
   const login = { accountId: outcome.accountId, authTime: Math.floor(Date.now() / 1000) };
   await services.interactions.recordLogin(interaction._id, login);
   return afterLogin(services, ctx, interaction.request, client, login, interaction);
@@ -59,12 +60,12 @@ export async function submitLogin(services: Services, ctx: Context, interaction:
 /**
  * An account proved itself at an upstream provider (server/federation/login.ts, which checked
  * that this browser started the interaction): continues the interaction like a password login.
+ * The caller (server/http/federation.ts) starts the session.
  */
 export async function continueAfterUpstreamLogin(services: Services, ctx: Context, interactionId: string, accountId: string, authTime: number): Promise<FlowOutcome> {
   const interaction = await services.interactions.byId(interactionId);
   if (!interaction) throw expired();
   const client = await requireClient(services, interaction.request.clientId);
-  await services.sessions.start(ctx, accountId, authTime);
   const login = { accountId, authTime };
   await services.interactions.recordLogin(interaction._id, login);
   return afterLogin(services, ctx, interaction.request, client, login, interaction);

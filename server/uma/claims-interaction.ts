@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { Services } from '../http/services.js';
+import { setCookies } from '../http/cookies.js';
 import { generateSecret, hashSecret, secretMatches } from '../crypto/secrets.js';
 import { ProtocolError, invalidRequest } from '../protocol/errors.js';
 import { readParams } from '../protocol/params.js';
@@ -127,7 +128,7 @@ export async function beginClaimsInteraction(services: Services, ctx: Context, q
 /** GET /uma/claims/:id: "continue as …" for a signed-in party, else the sign-in form. */
 export async function showClaimsInteraction(services: Services, ctx: Context, interaction: ClaimsInteractionDocument): Promise<ClaimsOutcome> {
   const client = await requireClient(services, interaction.clientId);
-  const session = await services.sessions.current(ctx);
+  const session = await services.sessions.current(ctx.cookies);
   const account = session ? await services.accounts.byId(session.accountId) : null;
   return account ? confirmPage(services, interaction, client, account) : loginPage(services, interaction, client);
 }
@@ -138,7 +139,7 @@ export async function submitClaimsLogin(services: Services, ctx: Context, intera
   const email = normalizeEmail(form.email ?? '');
   const outcome = await services.logins.attempt(ctx.ip, email, form.password ?? '');
   if (!outcome.ok) return { ...loginPage(services, interaction, client, outcome.message, email), status: outcome.status };
-  await services.sessions.start(ctx, outcome.accountId);
+  setCookies(ctx, (await services.sessions.start(ctx.cookies, outcome.accountId)).cookie);
   const account = await services.accounts.byId(outcome.accountId);
   if (!account) throw expired();
   return completeClaimsInteraction(services, ctx, interaction, partyFromAccount(services.config.issuer, account));
@@ -156,7 +157,7 @@ export async function submitClaimsConfirm(services: Services, ctx: Context, inte
   }
   if (decision === 'switch') return loginPage(services, interaction, client);
   if (decision !== 'continue') throw invalidRequest('unknown decision');
-  const session = await services.sessions.current(ctx);
+  const session = await services.sessions.current(ctx.cookies);
   const account = session ? await services.accounts.byId(session.accountId) : null;
   if (!account) return loginPage(services, interaction, client, 'Your session has ended. Sign in again.');
   // Someone else signed in (another tab) since the page was shown: show the page again.
