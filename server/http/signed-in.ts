@@ -34,13 +34,19 @@ export function signedInAction(sessions: CurrentSession, run: SignedInRun, refus
     try {
       to = await run(ctx, session, form);
     } catch (err) {
-      if (!refused || !(err instanceof ProtocolError) || err.status >= 500) throw err;
-      return refused(ctx, session, err);
+      if (!refused) throw err;
+      return refused(ctx, session, refusalOf(err));
     }
     if (to === undefined) return;
     ctx.status = 303;
     ctx.redirect(to);
   };
+}
+
+/** The error if it is one a page shows its user (a ProtocolError below 500); anything else is rethrown. */
+export function refusalOf(err: unknown): ProtocolError {
+  if (!(err instanceof ProtocolError) || err.status >= 500) throw err;
+  return err;
 }
 
 /** A GET handler for the signed-in user: with no session it redirects to /login. */
