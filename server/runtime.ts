@@ -25,7 +25,7 @@ import { SharingRules } from './store/repositories/sharing-rules.js';
 import { UmaStore } from './store/repositories/uma-requests.js';
 import { ClaimsInteractions } from './store/repositories/claims-interactions.js';
 import { DecisionLog } from './policy/decision-log.js';
-import { FailureCounter } from './sessions/failure-counter.js';
+import { FailureCounter } from './throttle/failure-counter.js';
 import { Logins } from './sessions/logins.js';
 import { Sessions } from './sessions/sessions.js';
 import { Interactions } from './oauth/interactions.js';

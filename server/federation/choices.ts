@@ -1,8 +1,9 @@
-import type { Services } from '../http/services.js';
+import type { Identities } from '../store/repositories/identities.js';
+import type { ProviderMetadata } from './provider-metadata.js';
 
 /** "Log in with …" choices for a page; `base` is the path of the interaction the choice continues. */
-export function upstreamChoices(services: Pick<Services, 'upstream'>, base: string) {
-  return services.upstream.list().map((provider) => ({
+export function upstreamChoices(deps: { upstream: ProviderMetadata }, base: string) {
+  return deps.upstream.list().map((provider) => ({
     id: provider.id,
     name: provider.displayName,
     logoUri: provider.logoUri,
@@ -11,15 +12,15 @@ export function upstreamChoices(services: Pick<Services, 'upstream'>, base: stri
 }
 
 /** The account page's "Linked identities": what is linked, and the providers offering a link. */
-export async function identitiesOf(services: Pick<Services, 'upstream' | 'identities'>, accountId: string) {
-  const linked = await services.identities.ofAccount(accountId);
+export async function identitiesOf(deps: { upstream: ProviderMetadata; identities: Identities }, accountId: string) {
+  const linked = await deps.identities.ofAccount(accountId);
   return {
     identities: linked.map((identity) => ({
       id: identity._id,
-      provider: services.upstream.provider(identity.providerId)?.displayName ?? identity.providerId,
+      provider: deps.upstream.provider(identity.providerId)?.displayName ?? identity.providerId,
       email: identity.email,
       since: identity.linkedAt.toISOString().slice(0, 10),
     })),
-    linkable: services.upstream.list().map((provider) => ({ id: provider.id, name: provider.displayName })),
+    linkable: deps.upstream.list().map((provider) => ({ id: provider.id, name: provider.displayName })),
   };
 }

@@ -1,25 +1,19 @@
-import type { Context } from 'koa';
 import * as client from 'openid-client';
-import type { Services } from '../http/services.js';
 import type { UpstreamProviderConfig } from '../config/config.js';
-import { ProtocolError, upstreamMisconfigured, upstreamUnavailable } from '../protocol/errors.js';
-import { continueAfterUpstreamLogin, type AuthorizationOutcome } from '../oauth/authorization-flow.js';
-import { DuplicateKeyError } from '../store/port.js';
+import type { Logger } from '../logger.js';
+import { notFound, upstreamMisconfigured, upstreamUnavailable, type ProtocolError } from '../protocol/errors.js';
+import type { CookieToSet, RequestCookies } from '../store/repositories/browser-bound.js';
 import type { RequestingParty } from '../store/repositories/uma-requests.js';
-import type { PageName } from '../views/render.js';
-import { completeClaimsInteraction } from '../uma/claims-interaction.js';
-import { setCookies } from '../http/cookies.js';
-import type { FederationPurpose, FederationStateDocument } from './federation-states.js';
-import { FederationError } from './provider-metadata.js';
+import type { FederationPurpose, FederationStateDocument, FederationStates } from './federation-states.js';
+import { FederationError, type ProviderMetadata } from './provider-metadata.js';
 import { partyFromUpstreamClaims } from './upstream-party.js';
 
 /**
  * Logging in through an upstream OpenID Connect (or plain OAuth 2.0) provider with openid-client:
  * authorization code with PKCE S256, `state` and `nonce`, all kept in a single-use record bound
- * to the browser (federation-states.ts). The verified claims become a requesting party; what
- * happens next depends on why the trip was made: an authorization request's login (the identity
- * must be linked to an account), a UMA claims interaction (no local account needed) or linking
- * the identity to the signed-in account.
+ * to the browser (federation-states.ts). The verified claims become a requesting party, returned
+ * with why the trip was made; the HTTP layer continues from there (an authorization request's
+ * login, an account sign-in, a UMA claims interaction, or linking the identity).
  */
 
 /**
@@ -28,53 +22,68 @@ import { partyFromUpstreamClaims } from './upstream-party.js';
  * sends no RFC 9207 `iss`.
  */
 export const CALLBACK_PATH = '/federation/callback/:provider';
-const callbackUrl = (services: Services, providerId: string) => `${services.config.issuer}/federation/callback/${providerId}`;
 const DEFAULT_SCOPES = ['openid', 'email', 'profile'];
-/** Error codes an authorization response may carry (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6): only these are shown. */
-const AUTHORIZATION_ERRORS = new Set(['invalid_request', 'unauthorized_client', 'unsupported_response_type', 'invalid_scope', 'server_error', 'temporarily_unavailable', 'interaction_required', 'login_required', 'account_selection_required', 'consent_required']);
 
-/** What the HTTP layer should do next. */
-export type FederationOutcome =
-  | { kind: 'redirect'; url: string }
-  | { kind: 'authorization'; outcome: AuthorizationOutcome }
-  | { kind: 'page'; page: PageName; title: string; data: Record<string, unknown>; status?: number };
+export interface FederationDeps {
+  config: { issuer: string };
+  upstream: ProviderMetadata;
+  federationStates: FederationStates;
+  logger: Logger;
+}
 
-function requireProvider(services: Services, id: string): UpstreamProviderConfig {
-  const provider = services.upstream.provider(id);
-  if (!provider) throw new ProtocolError(404, 'invalid_request', 'there is no such identity provider here');
+/** What came back to the callback, with the cookies to set whatever it was (the trip's binding is deleted). */
+export type UpstreamAnswer = { cookies: CookieToSet[] } & (
+  | { kind: 'verified'; purpose: FederationPurpose; targetId: string; provider: UpstreamProviderConfig; party: RequestingParty; authTime: number }
+  /** No trip: unknown, expired, replayed, started in another browser, or no `state` at all. */
+  | { kind: 'no-trip' }
+  /** The answer came back to another provider's redirect URI than the trip went to. */
+  | { kind: 'wrong-provider' }
+  /** The provider answered with an error (`access_denied`: the person did not sign in). */
+  | { kind: 'provider-error'; provider: UpstreamProviderConfig; error: string }
+  | { kind: 'unreachable'; provider: UpstreamProviderConfig }
+  /** The answer could not be verified (code, ID token, userinfo). */
+  | { kind: 'unverified'; provider: UpstreamProviderConfig }
+);
+
+const callbackUrl = (deps: FederationDeps, providerId: string) => `${deps.config.issuer}/federation/callback/${providerId}`;
+
+function requireProvider(deps: FederationDeps, id: string): UpstreamProviderConfig {
+  const provider = deps.upstream.provider(id);
+  if (!provider) throw notFound('there is no such identity provider here');
   return provider;
 }
 
 /** openid-client's view of the provider, built from the discovery document ProviderMetadata caches. */
-async function configurationOf(services: Services, provider: UpstreamProviderConfig): Promise<client.Configuration> {
-  const metadata = await services.upstream.metadata(provider.id);
+async function configurationOf(deps: FederationDeps, provider: UpstreamProviderConfig): Promise<client.Configuration> {
+  const metadata = await deps.upstream.metadata(provider.id);
   const auth = provider.clientSecret ? client.ClientSecretBasic(provider.clientSecret) : client.None();
   const configuration = new client.Configuration(metadata as client.ServerMetadata, provider.clientId, provider.clientSecret ? { client_secret: provider.clientSecret } : {}, auth);
   if (provider.allowInsecureRequests) client.allowInsecureRequests(configuration);
-  configuration[client.customFetch] = (url, options) => services.upstream.fetch(url, options as RequestInit);
+  configuration[client.customFetch] = (url, options) => deps.upstream.fetch(url, options as RequestInit);
   configuration.timeout = 10;
   return configuration;
 }
 
 /**
  * Starts a trip to provider `providerId` for `purpose` (the caller has checked that this browser
- * owns `targetId`): records state, nonce and PKCE verifier, and sends the browser upstream. With
- * `maxAge` the provider is asked to have signed the person in at most that long ago (0: now, with
- * `prompt=login`), and its ID token's auth_time must show it.
+ * owns `targetId`): records state, nonce and PKCE verifier, and returns the provider's URL to send
+ * the browser to with the cookie binding the trip to it. With `maxAge` the provider is asked to
+ * have signed the person in at most that long ago (0: now, with `prompt=login`), and its ID
+ * token's auth_time must show it.
  */
-export async function beginFederation(services: Services, ctx: Context, providerId: string, purpose: FederationPurpose, targetId: string, maxAge?: number): Promise<FederationOutcome> {
-  const provider = requireProvider(services, providerId);
+export async function beginFederation(deps: FederationDeps, providerId: string, purpose: FederationPurpose, targetId: string, maxAge?: number): Promise<{ url: string; cookie: CookieToSet }> {
+  const provider = requireProvider(deps, providerId);
   let configuration: client.Configuration;
   try {
-    configuration = await configurationOf(services, provider);
+    configuration = await configurationOf(deps, provider);
   } catch (err) {
-    throw upstreamFailure(services, provider, err);
+    throw upstreamFailure(deps, provider, err);
   }
   const codeVerifier = client.randomPKCECodeVerifier();
   const nonce = provider.type === 'oauth2' ? undefined : client.randomNonce();
-  const state = await services.federationStates.create(ctx, { providerId, purpose, targetId, nonce, codeVerifier, ...(maxAge !== undefined ? { maxAge } : {}) });
+  const { state, cookie } = await deps.federationStates.create({ providerId, purpose, targetId, nonce, codeVerifier, ...(maxAge !== undefined ? { maxAge } : {}) });
   const url = client.buildAuthorizationUrl(configuration, {
-    redirect_uri: callbackUrl(services, providerId),
+    redirect_uri: callbackUrl(deps, providerId),
     response_type: 'code',
     scope: (provider.scopes ?? (provider.type === 'oauth2' ? [] : DEFAULT_SCOPES)).join(' '),
     code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
@@ -84,39 +93,45 @@ export async function beginFederation(services: Services, ctx: Context, provider
     ...(maxAge === 0 ? { prompt: 'login' } : {}),
     ...(maxAge !== undefined && provider.type !== 'oauth2' ? { max_age: String(maxAge) } : {}),
   });
-  return { kind: 'redirect', url: url.href };
+  return { url: url.href, cookie };
 }
 
-/** GET /federation/callback/:provider: checks the trip, redeems the code, and continues by purpose. */
-export async function completeFederation(services: Services, ctx: Context, calledBackFor: string): Promise<FederationOutcome> {
-  const query = ctx.query;
-  const one = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
+/**
+ * GET /federation/callback/:provider (`calledBackFor`, with the request's `querystring`): takes
+ * the trip of the answer's `state` when `cookies` hold its binding, redeems the code and verifies
+ * who signed in. Only a `verified` answer carries a party.
+ */
+export async function completeFederation(deps: FederationDeps, cookies: RequestCookies, calledBackFor: string, querystring: string): Promise<UpstreamAnswer> {
+  const query = new URLSearchParams(querystring);
+  // A parameter given twice counts as absent.
+  const one = (name: string) => {
+    const values = query.getAll(name);
+    return values.length === 1 ? values[0] : undefined;
+  };
   const stateParam = one('state');
-  const trip = stateParam ? await services.federationStates.take(ctx, stateParam) : null;
+  const { trip, cookies: clearing } = stateParam ? await deps.federationStates.take(stateParam, cookies) : { trip: null, cookies: [] };
   if (!trip) {
-    services.logger.warn('federation callback without a valid state', { reason: stateParam ? 'unknown, expired, replayed or other browser' : 'no state' });
-    return message(400, 'This sign-in has expired or was already used', 'This sign-in attempt is unknown, has expired, was already used, or was started in another browser. Go back to the app and start again.');
+    deps.logger.warn('federation callback without a valid state', { reason: stateParam ? 'unknown, expired, replayed or other browser' : 'no state' });
+    return { kind: 'no-trip', cookies: clearing };
   }
   if (trip.providerId !== calledBackFor) {
-    services.logger.warn('federation: an answer came back to another provider\'s redirect URI', { trip: trip.providerId, calledBackFor });
-    return message(400, 'Sign-in failed', 'The answer came back from a different identity provider than the one this sign-in went to. Go back to the app and start again.');
+    deps.logger.warn('federation: an answer came back to another provider\'s redirect URI', { trip: trip.providerId, calledBackFor });
+    return { kind: 'wrong-provider', cookies: clearing };
   }
-  const provider = requireProvider(services, trip.providerId);
+  const provider = requireProvider(deps, trip.providerId);
   const error = one('error');
   if (error) {
-    services.logger.info('federation: the provider answered with an error', { provider: provider.id, error, purpose: trip.purpose });
-    return error === 'access_denied'
-      ? message(403, 'Sign-in cancelled', `You did not sign in at ${provider.displayName}. Go back to the app to try again or to sign in another way.`)
-      : message(400, 'Sign-in failed', `${provider.displayName} could not sign you in${AUTHORIZATION_ERRORS.has(error) ? ` (${error})` : ''}. Go back to the app and try again.`);
+    deps.logger.info('federation: the provider answered with an error', { provider: provider.id, error, purpose: trip.purpose });
+    return { kind: 'provider-error', provider, error, cookies: clearing };
   }
   let verified: UpstreamLogin;
   try {
-    verified = await redeem(services, provider, trip, ctx.querystring);
+    verified = await redeem(deps, provider, trip, querystring);
   } catch (err) {
-    return failure(services, provider, err);
+    return { kind: failure(deps, provider, err), provider, cookies: clearing };
   }
-  services.logger.info('federation: upstream login verified', { provider: provider.id, purpose: trip.purpose });
-  return continueTrip(services, ctx, provider, trip, verified);
+  deps.logger.info('federation: upstream login verified', { provider: provider.id, purpose: trip.purpose });
+  return { kind: 'verified', purpose: trip.purpose, targetId: trip.targetId, provider, ...verified, cookies: clearing };
 }
 
 /** Who signed in upstream, and when (the ID token's auth_time when it has one, else now). */
@@ -125,9 +140,9 @@ interface UpstreamLogin {
   authTime: number;
 }
 
-async function redeem(services: Services, provider: UpstreamProviderConfig, trip: FederationStateDocument, querystring: string): Promise<UpstreamLogin> {
-  const configuration = await configurationOf(services, provider);
-  const currentUrl = new URL(`${callbackUrl(services, provider.id)}?${querystring}`);
+async function redeem(deps: FederationDeps, provider: UpstreamProviderConfig, trip: FederationStateDocument, querystring: string): Promise<UpstreamLogin> {
+  const configuration = await configurationOf(deps, provider);
+  const currentUrl = new URL(`${callbackUrl(deps, provider.id)}?${querystring}`);
   const oidc = provider.type !== 'oauth2';
   const tokens = await client.authorizationCodeGrant(configuration, currentUrl, {
     pkceCodeVerifier: trip.codeVerifier,
@@ -138,13 +153,13 @@ async function redeem(services: Services, provider: UpstreamProviderConfig, trip
   });
   const now = Math.floor(Date.now() / 1000);
   let authTime = now;
-  const issuer = services.upstream.issuerOf(provider.id);
+  const issuer = deps.upstream.issuerOf(provider.id);
   const metadata = configuration.serverMetadata();
   let claims: Record<string, unknown>;
   if (oidc) {
     // openid-client checked iss, aud, exp, iat and nonce; the signature is checked here against
     // the provider's JWKS (an ID token is never taken on the strength of TLS alone).
-    const verified = await services.upstream.verifyIdToken(provider.id, tokens.id_token ?? '', {
+    const verified = await deps.upstream.verifyIdToken(provider.id, tokens.id_token ?? '', {
       audiences: [provider.clientId],
       ...(trip.nonce ? { nonce: trip.nonce } : {}),
     });
@@ -173,75 +188,18 @@ async function plainUserinfo(configuration: client.Configuration, accessToken: s
   return body as Record<string, unknown>;
 }
 
-async function continueTrip(services: Services, ctx: Context, provider: UpstreamProviderConfig, trip: FederationStateDocument, { party, authTime }: UpstreamLogin): Promise<FederationOutcome> {
-  switch (trip.purpose) {
-    case 'login':
-    case 'account': {
-      const identity = await services.identities.find(party.iss, party.sub);
-      // An identity still linked to an account that was deleted since counts as unlinked.
-      const account = identity && (await services.accounts.byId(identity.accountId));
-      if (account?.disabled) return message(403, 'This account is disabled', 'The account linked to this identity is disabled. Ask the operator of this server to enable it.');
-      if (!identity || !account) {
-        services.logger.info('federation: login with an unlinked identity', { provider: provider.id });
-        return message(
-          403,
-          'This identity is not linked to an account',
-          `You signed in at ${provider.displayName}${party.email ? ` as ${party.email}` : ''}, but that identity is not linked to an account here. Sign in with your password, link this identity from your account page first, then use it to sign in.`,
-        );
-      }
-      if (trip.purpose === 'login') return { kind: 'authorization', outcome: await continueAfterUpstreamLogin(services, trip.targetId, { accountId: identity.accountId, authTime }) };
-      await services.sessions.start(ctx, identity.accountId, authTime);
-      return { kind: 'redirect', url: '/account' };
-    }
-    case 'claims': {
-      const interaction = await services.claimsInteractions.byId(trip.targetId);
-      if (!interaction) return message(400, 'This request has expired', 'This claims request has expired or was already used; start again from the app.');
-      const completed = await completeClaimsInteraction(services, interaction._id, party);
-      setCookies(ctx, ...completed.cookies);
-      return completed;
-    }
-    case 'link': {
-      const session = await services.sessions.current(ctx);
-      if (!session || session.accountId !== trip.targetId) return message(403, 'Sign in again', 'You are no longer signed in as the account that asked to link this identity. Sign in and try again.');
-      try {
-        await services.identities.link({
-          accountId: session.accountId,
-          providerId: provider.id,
-          issuer: party.iss,
-          subject: party.sub,
-          ...(party.email ? { email: party.email } : {}),
-        });
-      } catch (err) {
-        if (!(err instanceof DuplicateKeyError)) throw err;
-        const existing = await services.identities.find(party.iss, party.sub);
-        if (existing?.accountId === session.accountId) return { kind: 'redirect', url: '/account' };
-        return message(409, 'Already linked elsewhere', `This ${provider.displayName} identity is already linked to another account. Unlink it there first.`);
-      }
-      services.logger.info('federation: identity linked', { provider: provider.id, account: session.accountId });
-      return { kind: 'redirect', url: '/account' };
-    }
-  }
-}
-
-function message(status: number, title: string, text: string): FederationOutcome {
-  return { kind: 'page', page: 'message', title, data: { title, message: text }, status };
-}
-
-/** A failure of the provider or of its answer: logged, shown as a page, never a session or a party. */
-function failure(services: Services, provider: UpstreamProviderConfig, err: unknown): FederationOutcome {
-  const unavailable = isUnavailable(err);
-  services.logger.warn('federation: upstream login failed', {
+/** A failure of the provider or of its answer: logged; never a session or a party. */
+function failure(deps: FederationDeps, provider: UpstreamProviderConfig, err: unknown): 'unreachable' | 'unverified' {
+  deps.logger.warn('federation: upstream login failed', {
     provider: provider.id,
     reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
     ...(err instanceof client.ClientError && err.code ? { code: err.code } : {}),
   });
-  return unavailable
-    ? message(502, `${provider.displayName} is not answering`, `${provider.displayName} could not be reached to finish signing you in. Try again in a moment.`)
-    : message(400, 'Sign-in failed', `The answer from ${provider.displayName} could not be verified, so you were not signed in. Go back to the app and try again.`);
+  return isUnavailable(err) ? 'unreachable' : 'unverified';
 }
 
-function upstreamFailure(services: Services, provider: UpstreamProviderConfig, err: unknown): ProtocolError {
-  services.logger.warn('federation: cannot start upstream login', { provider: provider.id, reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+function upstreamFailure(deps: FederationDeps, provider: UpstreamProviderConfig, err: unknown): ProtocolError {
+  deps.logger.warn('federation: cannot start upstream login', { provider: provider.id, reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
   return isUnavailable(err)
     ? upstreamUnavailable(`${provider.displayName} could not be reached; try again in a moment`)
     : upstreamMisconfigured(`${provider.displayName} is not set up correctly here`);

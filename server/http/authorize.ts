@@ -22,7 +22,7 @@ export function authorizeRoutes(router: Router, services: Services): void {
  * cookies, then redirects (303, so a browser follows a POSTed form with a GET) or shows the page.
  */
 export async function respondToAuthorization(ctx: Context, services: Services, outcome: AuthorizationOutcome): Promise<void> {
-  if (outcome.signIn) await services.sessions.start(ctx, outcome.signIn.accountId, outcome.signIn.authTime);
+  if (outcome.signIn) setCookies(ctx, (await services.sessions.start(ctx.cookies, outcome.signIn.accountId, outcome.signIn.authTime)).cookie);
   setCookies(ctx, ...(outcome.cookies ?? []));
   ctx.set('Cache-Control', 'no-store');
   switch (outcome.kind) {
@@ -83,7 +83,7 @@ async function consent(ctx: Context, services: Services): Promise<AuthorizationO
 }
 
 async function currentLogin(ctx: Context, services: Services) {
-  const session = await services.sessions.current(ctx);
+  const session = await services.sessions.current(ctx.cookies);
   return session ? { accountId: session.accountId, authTime: session.authTime } : null;
 }
 

@@ -3,6 +3,7 @@ import { decodeJwt } from 'jose';
 import type { Context } from 'koa';
 import type { Services } from './services.js';
 import { redirectWith } from '../oauth/authorization-response.js';
+import { setCookies } from './cookies.js';
 import { checkCsrf, formOf, renderPage } from './pages.js';
 import { readParams } from '../protocol/params.js';
 
@@ -31,7 +32,7 @@ export function logoutRoutes(router: Router, services: Services): void {
   };
 
   const confirm = async (ctx: Context, params: Record<string, unknown>) => {
-    const session = await services.sessions.current(ctx);
+    const session = await services.sessions.current(ctx.cookies);
     const { clientName } = await target(params);
     if (!session) return renderPage(ctx, views, 'message', 'Signed out', { message: 'You are signed out.' });
     const carried = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => typeof e[1] === 'string')).toString();
@@ -42,9 +43,9 @@ export function logoutRoutes(router: Router, services: Services): void {
   router.post('/logout', async (ctx) => {
     const form = formOf(ctx);
     if (typeof form.csrf !== 'string') return confirm(ctx, form);
-    const session = await services.sessions.current(ctx);
+    const session = await services.sessions.current(ctx.cookies);
     if (session) checkCsrf(form.csrf, session.csrf);
-    await services.sessions.end(ctx);
+    setCookies(ctx, await services.sessions.end(ctx.cookies));
     const { redirect } = await target(Object.fromEntries(new URLSearchParams(typeof form.logout === 'string' ? form.logout : '')));
     if (redirect) {
       ctx.status = 303;

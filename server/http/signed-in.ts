@@ -26,7 +26,7 @@ export type SignedInRefusal = (ctx: Context, session: SessionDocument, err: Prot
  */
 export function signedInAction(sessions: CurrentSession, run: SignedInRun, refused?: SignedInRefusal): (ctx: Context) => Promise<void> {
   return async (ctx) => {
-    const session = await sessions.current(ctx);
+    const session = await sessions.current(ctx.cookies);
     if (!session) return ctx.redirect('/login');
     const form = formOf(ctx);
     checkCsrf(form.csrf, session.csrf);
@@ -52,7 +52,7 @@ export function refusalOf(err: unknown): ProtocolError {
 /** A GET handler for the signed-in user: with no session it redirects to /login. */
 export function signedInPage(sessions: CurrentSession, show: (ctx: Context, session: SessionDocument) => Promise<void>): (ctx: Context) => Promise<void> {
   return async (ctx) => {
-    const session = await sessions.current(ctx);
+    const session = await sessions.current(ctx.cookies);
     if (!session) return ctx.redirect('/login');
     await show(ctx, session);
   };

@@ -55,7 +55,7 @@ async function submitLogin(ctx: Context, services: Services): Promise<ClaimsOutc
   checkCsrf(form.csrf, interaction.csrf);
   const login = await attemptClaimsLogin(services, interaction, { email: stringField(form.email), password: stringField(form.password) }, ctx.ip);
   if (login.kind !== 'signed-in') return login;
-  await services.sessions.start(ctx, login.accountId);
+  setCookies(ctx, (await services.sessions.start(ctx.cookies, login.accountId)).cookie);
   return continueAsSignedIn(services, interaction, login.accountId);
 }
 
@@ -74,7 +74,7 @@ async function interactionOf(ctx: Context, services: Services): Promise<ClaimsIn
 }
 
 async function signedIn(ctx: Context, services: Services): Promise<string | undefined> {
-  return (await services.sessions.current(ctx))?.accountId;
+  return (await services.sessions.current(ctx.cookies))?.accountId;
 }
 
 /** Errors here are for a person in a browser: shown as a page, never a redirect to an unchecked URI. */

@@ -1,7 +1,7 @@
 import { verifyPassword } from '../crypto/password.js';
 import type { DemoCredentialsFile } from '../demo-credentials.js';
 import type { Accounts } from '../store/repositories/accounts.js';
-import type { FailureCounter } from './failure-counter.js';
+import type { FailureCounter } from '../throttle/failure-counter.js';
 
 export type LoginOutcome = { ok: true; accountId: string } | { ok: false; status: 401 | 403 | 429; message: string };
 

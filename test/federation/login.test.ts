@@ -297,6 +297,7 @@ describe.each(storeBackends)('federated login on the $name store', (backend) => 
       const form = formsOf(await user.get('/account')).find((f) => f.action.pathname.endsWith('/link'))!;
       const unknown = await user.post('/account/identities/nope/link', hiddenFields(form));
       expect(unknown.status).toBe(404);
+      expect(unknown.html).toContain('<code>not_found</code>');
       expect(await tripCount()).toBe(before);
 
       const unlinkForm = hiddenFields(form).filter(([name]) => name === 'csrf');

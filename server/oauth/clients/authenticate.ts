@@ -2,8 +2,8 @@ import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, ty
 import { secretMatches } from '../../crypto/secrets.js';
 import { clientThrottled, invalidRequest, ProtocolError, unauthenticatedClient } from '../../protocol/errors.js';
 import { readParams } from '../../protocol/params.js';
-import { addressKey } from '../../sessions/address-key.js';
-import { FailureCounter } from '../../sessions/failure-counter.js';
+import { addressKey } from '../../throttle/address-key.js';
+import { FailureCounter } from '../../throttle/failure-counter.js';
 import type { Store } from '../../store/port.js';
 import type { ClientDocument, Clients, TokenEndpointAuthMethod } from '../../store/repositories/clients.js';
 
