@@ -6,6 +6,7 @@ import { expired as authorizationExpired, upstreamMaxAge } from '../oauth/author
 import { CLAIMS_PATH, ClaimsInteractions, expired as claimsExpired } from '../uma/claims-interaction.js';
 import { ProtocolError, invalidRequest } from '../protocol/errors.js';
 import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
+import { linkAccessInput } from './access-input.js';
 
 /**
  * Logging in through upstream identity providers. A trip upstream starts from a path the browser's
@@ -14,9 +15,6 @@ import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
  * continue it with an upstream identity; `/login/federation/:provider` signs in to the account
  * pages. Linking is a CSRF-checked POST of the signed-in account.
  */
-/** Linking an identity needs a sign-in at most this old. */
-export const LINK_REAUTHENTICATION_SECONDS = 10 * 60;
-
 export function federationRoutes(router: Router, services: Services): void {
   router.get('/interaction/:id/federation/:provider', asPage(services, async (ctx) => {
     const found = await services.interactions.find(ctx, String(ctx.params.id));
@@ -37,8 +35,9 @@ export function federationRoutes(router: Router, services: Services): void {
     const session = await services.sessions.current(ctx);
     if (!session) return { kind: 'redirect', url: '/login' };
     checkCsrf(formOf(ctx).csrf, session.csrf);
-    // A new way into the account needs a fresh proof of who is asking, not just a session.
-    if (Math.floor(Date.now() / 1000) - session.authTime > LINK_REAUTHENTICATION_SECONDS) return { kind: 'redirect', url: '/login?reason=link' };
+    // A new way into the account needs a fresh proof of who is asking: the access policy's link rule.
+    const { result } = await services.decisions.decide('access', linkAccessInput(session, new Date()));
+    if (!result.allow) return { kind: 'redirect', url: '/login?reason=link' };
     return beginFederation(services, ctx, String(ctx.params.provider), 'link', session.accountId);
   }));
 

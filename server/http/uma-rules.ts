@@ -1,17 +1,14 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from './services.js';
-import { bearerToken, invalidToken } from '../oauth/bearer.js';
 import type { SharingRule } from '../store/repositories/sharing-rules.js';
 import { explainDecision } from '../uma/sharing/explain.js';
 import { validateParty } from '../uma/sharing/party.js';
 import { preview } from '../uma/sharing/preview.js';
 import { addRule, deleteRule, getRule, listRules, replaceRule } from '../uma/sharing/rules.js';
 import { byId, describeRule, type ResourceNames } from '../uma/sharing/sentences.js';
-import { invalidRequest, notFound, ProtocolError } from '../protocol/errors.js';
-
-/** The scope an owner's own app needs to read and change their sharing rules. */
-export const SHARING_RULES_SCOPE = 'sharing_rules';
+import { invalidRequest, notFound } from '../protocol/errors.js';
+import { bearerCaller, grantingOwner, requireBearer } from './middleware/bearer.js';
 
 /**
  * The owner's sharing rules as a JSON API (GET/POST /uma/rules, GET/PUT/DELETE /uma/rules/:id,
@@ -24,44 +21,45 @@ export const SHARING_RULES_SCOPE = 'sharing_rules';
 export function umaRulesRoutes(router: Router, services: Services): void {
   const described = (rule: SharingRule, names: ResourceNames) => ({ rule, description: describeRule(rule, names) });
   const names = async (ownerId: string) => byId(await services.resources.ofOwner(ownerId));
+  const ownerApi = requireBearer(services, 'sharing_rules');
 
-  router.get('/uma/rules', async (ctx) => {
-    const owner = await requireOwnerToken(services, ctx);
+  router.get('/uma/rules', ownerApi, async (ctx) => {
+    const owner = ownerOf(ctx);
     const [rules, resources] = await Promise.all([listRules(services, owner), names(owner)]);
     ctx.body = { rules: rules.map((r) => described(r, resources)) };
   });
 
-  router.post('/uma/rules', async (ctx) => {
-    const owner = await requireOwnerToken(services, ctx);
+  router.post('/uma/rules', ownerApi, async (ctx) => {
+    const owner = ownerOf(ctx);
     const rule = await addRule(services, owner, jsonBody(ctx));
     ctx.status = 201;
     ctx.set('Location', `${services.config.issuer}/uma/rules/${encodeURIComponent(rule.id)}`);
     ctx.body = described(rule, await names(owner));
   });
 
-  router.post('/uma/rules/preview', async (ctx) => {
-    const owner = await requireOwnerToken(services, ctx);
+  router.post('/uma/rules/preview', ownerApi, async (ctx) => {
+    const owner = ownerOf(ctx);
     ctx.body = await preview(services, owner, validateParty(jsonBody(ctx)));
   });
 
-  router.get('/uma/rules/:id', async (ctx) => {
-    const owner = await requireOwnerToken(services, ctx);
+  router.get('/uma/rules/:id', ownerApi, async (ctx) => {
+    const owner = ownerOf(ctx);
     ctx.body = described(await getRule(services, owner, ctx.params.id!), await names(owner));
   });
 
-  router.put('/uma/rules/:id', async (ctx) => {
-    const owner = await requireOwnerToken(services, ctx);
+  router.put('/uma/rules/:id', ownerApi, async (ctx) => {
+    const owner = ownerOf(ctx);
     ctx.body = described(await replaceRule(services, owner, ctx.params.id!, jsonBody(ctx)), await names(owner));
   });
 
-  router.delete('/uma/rules/:id', async (ctx) => {
-    const owner = await requireOwnerToken(services, ctx);
+  router.delete('/uma/rules/:id', ownerApi, async (ctx) => {
+    const owner = ownerOf(ctx);
     await deleteRule(services, owner, ctx.params.id!);
     ctx.status = 204;
   });
 
-  router.get('/uma/decisions/:id/explain', async (ctx) => {
-    const owner = await requireOwnerToken(services, ctx);
+  router.get('/uma/decisions/:id/explain', ownerApi, async (ctx) => {
+    const owner = ownerOf(ctx);
     const explanation = await explainDecision(services, ctx.params.id!, owner);
     if (!explanation) throw notFound('you have no decision with this id');
     const e = explanation;
@@ -80,19 +78,9 @@ export function umaRulesRoutes(router: Router, services: Services): void {
   });
 }
 
-/** The owner (`sub`) of a valid access token with scope `sharing_rules`, issued for this server. */
-async function requireOwnerToken(services: Services, ctx: Context): Promise<string> {
-  ctx.set('Cache-Control', 'no-store');
-  const token = await services.tokenService.verifyAccessToken(bearerToken(ctx));
-  if (!token) throw invalidToken();
-  const audience = Array.isArray(token.aud) ? token.aud : [token.aud];
-  if (!audience.includes(services.config.issuer)) throw invalidToken('the access token is not meant for this server');
-  if (!token.scope.split(' ').includes(SHARING_RULES_SCOPE) || !token.sub || token.sub === token.client_id) {
-    throw new ProtocolError(403, 'insufficient_scope', 'an access token with scope sharing_rules, granted by the owner, is required', {
-      'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${SHARING_RULES_SCOPE}"`,
-    });
-  }
-  return token.sub;
+/** The owner who granted the caller's token (the `ownerApi` gate let it in: scope sharing_rules, for this server). */
+function ownerOf(ctx: Context): string {
+  return grantingOwner(bearerCaller(ctx));
 }
 
 function jsonBody(ctx: Context): unknown {
