@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { SharingRule } from '../store/repositories/sharing-rules.js';
-import type { RequestingParty } from '../store/repositories/uma-requests.js';
+import type { RequestingParty, SharingRule } from './facts.js';
 import { ENTRYPOINTS_FILE } from './paths.js';
 
 /** Input of `assent/consent/decision` (schemas/policy/consent.input.schema.json). */
