@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the pinned tools, checks the committed policy bundle against its
 # sources, runs the Rego tests with coverage, then every jest suite (both stores, real server,
-# real clients). Fails if any test failed or was skipped. Extra arguments go to jest.
+# real clients; the architecture check of .dependency-cruiser.cjs and the function-length limit are
+# test/architecture/). Fails if any test failed or was skipped. Extra arguments go to jest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -12,6 +12,7 @@ import { respondToClaims } from './uma-claims.js';
 import { ProtocolError, invalidRequest } from '../protocol/errors.js';
 import { setCookies } from './cookies.js';
 import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
+import { linkAccessInput } from './access-input.js';
 
 /**
  * Logging in through upstream identity providers. A trip upstream starts from a path the browser's
@@ -21,9 +22,6 @@ import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
  * pages. Linking is a CSRF-checked POST of the signed-in account. The callback continues the flow
  * the trip was made for with the identity server/federation/login.ts verified.
  */
-/** Linking an identity needs a sign-in at most this old. */
-export const LINK_REAUTHENTICATION_SECONDS = 10 * 60;
-
 /** Error codes an authorization response may carry (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6): only these are shown. */
 const AUTHORIZATION_ERRORS = new Set(['invalid_request', 'unauthorized_client', 'unsupported_response_type', 'invalid_scope', 'server_error', 'temporarily_unavailable', 'interaction_required', 'login_required', 'account_selection_required', 'consent_required']);
 
@@ -68,8 +66,9 @@ async function startLink(ctx: Context, services: Services): Promise<Redirect> {
   const session = await services.sessions.current(ctx.cookies);
   if (!session) return { kind: 'redirect', url: '/login' };
   checkCsrf(formOf(ctx).csrf, session.csrf);
-  // A new way into the account needs a fresh proof of who is asking, not just a session.
-  if (Math.floor(Date.now() / 1000) - session.authTime > LINK_REAUTHENTICATION_SECONDS) return { kind: 'redirect', url: '/login?reason=link' };
+  // A new way into the account needs a fresh proof of who is asking: the access policy's link rule.
+  const { result } = await services.decisions.decide('access', linkAccessInput(session, new Date()));
+  if (!result.allow) return { kind: 'redirect', url: '/login?reason=link' };
   return goUpstream(ctx, services, 'link', session.accountId);
 }
 

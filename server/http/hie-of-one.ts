@@ -1,15 +1,12 @@
 import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import type { Services } from './services.js';
-import { bearerToken } from '../protocol/bearer.js';
 import type { ClientDocument } from '../store/repositories/clients.js';
 import { umaTicketGrant } from '../uma/grant.js';
-import { ProtocolError, invalidRequest, invalidToken, unsupportedMediaType } from '../protocol/errors.js';
+import { invalidRequest, invalidToken, unsupportedMediaType } from '../protocol/errors.js';
 import { readParams, requireParam } from '../protocol/params.js';
 import { claimsInteractionEndpoint } from './uma-claims.js';
-
-/** Scope of an authorization API token (AAT), the legacy (UMA 1.0) client credential for the RPT endpoint. */
-export const AAT_SCOPE = 'uma_authorization';
+import { bearerCaller, requireBearer } from './middleware/bearer.js';
 
 /**
  * The legacy HIE of One UMA endpoints, a compatibility layer over the UMA 2.0 core:
@@ -25,8 +22,7 @@ export const AAT_SCOPE = 'uma_authorization';
 export function hieOfOneRoutes(router: Router, services: Services): void {
   router.get('/rqp_claims', claimsInteractionEndpoint(services));
 
-  router.post('/authz_request', async (ctx) => {
-    ctx.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+  router.post('/authz_request', legacyNoCache, requireBearer(services, 'uma_authorization'), async (ctx) => {
     const client = await aatClient(services, ctx);
     const params = readParams(requestBody(ctx), ['ticket', 'rpt'] as const);
     const ticket = requireParam(params, 'ticket');
@@ -42,17 +38,15 @@ export function hieOfOneRoutes(router: Router, services: Services): void {
   });
 }
 
-/** The client an AAT was issued to: a live access token of this server for this server, with scope uma_authorization. */
+/** RFC 6749 §5.1's no-store, and HIE of One's Pragma, on every answer of the RPT endpoint (refusals included). */
+async function legacyNoCache(ctx: Context, next: Next): Promise<void> {
+  ctx.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+  await next();
+}
+
+/** The client an AAT was issued to (the gate let in a live token for this server with scope uma_authorization). */
 async function aatClient(services: Services, ctx: Context): Promise<ClientDocument> {
-  const token = await services.tokenService.verifyAccessToken(bearerToken(ctx.get('Authorization')));
-  const audience = ([] as unknown[]).concat(token?.aud ?? []);
-  if (!token || !audience.includes(services.config.issuer)) throw invalidToken();
-  if (!token.scope.split(' ').includes(AAT_SCOPE)) {
-    throw new ProtocolError(403, 'insufficient_scope', `an authorization API token (scope ${AAT_SCOPE}) is required`, {
-      'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${AAT_SCOPE}"`,
-    });
-  }
-  const client = await services.clients.byId(token.client_id);
+  const client = await services.clients.byId(bearerCaller(ctx).clientId);
   if (!client) throw invalidToken('the client of this token no longer exists');
   return client;
 }

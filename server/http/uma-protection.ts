@@ -3,9 +3,10 @@ import type { Context } from 'koa';
 import type { Services } from './services.js';
 import type { MetadataContribution } from '../oauth/metadata.js';
 import { requestPermissions } from '../uma/permission-requests.js';
-import { requireProtectionToken } from '../uma/protection.js';
+import type { ProtectionCaller } from '../uma/protection.js';
 import { deleteResource, listResources, readResource, registerResource, replaceResource } from '../uma/resource-registration.js';
-import { unsupportedMediaType } from '../protocol/errors.js';
+import { jsonBody } from './json-body.js';
+import { bearerCaller, grantingOwner, requireBearer } from './middleware/bearer.js';
 
 const RESOURCE_SET = '/uma/resource_set';
 const PERMISSION = '/uma/permission';
@@ -16,31 +17,32 @@ const PERMISSION = '/uma/permission';
  * The PAT is checked before anything else; bodies are JSON only. Answers are no-store.
  */
 export function umaProtectionRoutes(router: Router, services: Services): void {
-  router.post(RESOURCE_SET, async (ctx) => {
-    const caller = await protectedCall(services, ctx);
+  const pat = requireBearer(services, 'uma_protection');
+  router.post(RESOURCE_SET, pat, async (ctx) => {
+    const caller = protectedCall(ctx);
     const id = await registerResource(services, caller, jsonBody(ctx));
     ctx.status = 201;
     ctx.set('Location', `${services.config.issuer}${RESOURCE_SET}/${encodeURIComponent(id)}`);
     ctx.body = { _id: id };
   });
-  router.get(RESOURCE_SET, async (ctx) => {
-    ctx.body = await listResources(services, await protectedCall(services, ctx));
+  router.get(RESOURCE_SET, pat, async (ctx) => {
+    ctx.body = await listResources(services, protectedCall(ctx));
   });
-  router.get(`${RESOURCE_SET}/:id`, async (ctx) => {
-    ctx.body = await readResource(services, await protectedCall(services, ctx), ctx.params.id!);
+  router.get(`${RESOURCE_SET}/:id`, pat, async (ctx) => {
+    ctx.body = await readResource(services, protectedCall(ctx), ctx.params.id!);
   });
-  router.put(`${RESOURCE_SET}/:id`, async (ctx) => {
-    const caller = await protectedCall(services, ctx);
+  router.put(`${RESOURCE_SET}/:id`, pat, async (ctx) => {
+    const caller = protectedCall(ctx);
     const id = ctx.params.id!;
     await replaceResource(services, caller, id, jsonBody(ctx));
     ctx.body = { _id: id };
   });
-  router.delete(`${RESOURCE_SET}/:id`, async (ctx) => {
-    await deleteResource(services, await protectedCall(services, ctx), ctx.params.id!);
+  router.delete(`${RESOURCE_SET}/:id`, pat, async (ctx) => {
+    await deleteResource(services, protectedCall(ctx), ctx.params.id!);
     ctx.status = 204;
   });
-  router.post(PERMISSION, async (ctx) => {
-    const caller = await protectedCall(services, ctx);
+  router.post(PERMISSION, pat, async (ctx) => {
+    const caller = protectedCall(ctx);
     const ticket = await requestPermissions(services, caller, jsonBody(ctx));
     ctx.status = 201;
     ctx.body = { ticket };
@@ -53,13 +55,8 @@ export const umaProtectionMetadata: MetadataContribution = (issuer) => ({
   permission_endpoint: `${issuer}${PERMISSION}`,
 });
 
-async function protectedCall(services: Services, ctx: Context) {
-  ctx.set('Cache-Control', 'no-store');
-  return requireProtectionToken(services, ctx);
-}
-
-/** The parsed JSON body; anything but application/json is refused (415) before it is looked at. */
-function jsonBody(ctx: Context): unknown {
-  if (!ctx.is('application/json')) throw unsupportedMediaType('the request body must be application/json');
-  return ctx.request.body;
+/** The resource server and the owner whose PAT it presented (the `pat` gate let it in). */
+function protectedCall(ctx: Context): ProtectionCaller {
+  const caller = bearerCaller(ctx);
+  return { ownerId: grantingOwner(caller), resourceServerId: caller.clientId };
 }

@@ -1,18 +1,15 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from './services.js';
-import { bearerToken } from '../protocol/bearer.js';
 import type { SharingRule } from '../store/repositories/sharing-rules.js';
 import { explainDecision, type Explanation } from '../uma/sharing/explain.js';
 import { validateParty } from '../uma/sharing/party.js';
 import { preview } from '../uma/sharing/preview.js';
 import { addRule, deleteRule, getRule, listRules, replaceRule } from '../uma/sharing/rules.js';
 import { byId, describeRule, type ResourceNames } from '../uma/sharing/sentences.js';
-import { invalidToken, notFound, ProtocolError } from '../protocol/errors.js';
+import { notFound } from '../protocol/errors.js';
 import { jsonBody } from './json-body.js';
-
-/** The scope an owner's own app needs to read and change their sharing rules. */
-export const SHARING_RULES_SCOPE = 'sharing_rules';
+import { bearerCaller, grantingOwner, requireBearer } from './middleware/bearer.js';
 
 type Handler = (ctx: Context, services: Services, owner: string) => Promise<void>;
 
@@ -25,14 +22,16 @@ type Handler = (ctx: Context, services: Services, owner: string) => Promise<void
  * rule's plain-language `description` beside it, never inside it, so a rule read can be PUT back.
  */
 export function umaRulesRoutes(router: Router, services: Services): void {
-  const owned = (handle: Handler) => async (ctx: Context) => handle(ctx, services, await requireOwnerToken(services, ctx));
-  router.get('/uma/rules', owned(listOwnRules));
-  router.post('/uma/rules', owned(createRule));
-  router.post('/uma/rules/preview', owned(previewRules));
-  router.get('/uma/rules/:id', owned(readRule));
-  router.put('/uma/rules/:id', owned(putRule));
-  router.delete('/uma/rules/:id', owned(removeRule));
-  router.get('/uma/decisions/:id/explain', owned(explain));
+  const ownerApi = requireBearer(services, 'sharing_rules');
+  // The owner who granted the caller's token (the gate let in only such tokens: scope sharing_rules, for this server).
+  const owned = (handle: Handler) => (ctx: Context) => handle(ctx, services, grantingOwner(bearerCaller(ctx)));
+  router.get('/uma/rules', ownerApi, owned(listOwnRules));
+  router.post('/uma/rules', ownerApi, owned(createRule));
+  router.post('/uma/rules/preview', ownerApi, owned(previewRules));
+  router.get('/uma/rules/:id', ownerApi, owned(readRule));
+  router.put('/uma/rules/:id', ownerApi, owned(putRule));
+  router.delete('/uma/rules/:id', ownerApi, owned(removeRule));
+  router.get('/uma/decisions/:id/explain', ownerApi, owned(explain));
 }
 
 const described = (rule: SharingRule, names: ResourceNames) => ({ rule, description: describeRule(rule, names) });
@@ -87,19 +86,4 @@ function explanationJson(e: Explanation) {
     because: e.because,
     result: e.result,
   };
-}
-
-/** The owner (`sub`) of a valid access token with scope `sharing_rules`, issued for this server. */
-async function requireOwnerToken(services: Services, ctx: Context): Promise<string> {
-  ctx.set('Cache-Control', 'no-store');
-  const token = await services.tokenService.verifyAccessToken(bearerToken(ctx.get('Authorization')));
-  if (!token) throw invalidToken();
-  const audience = Array.isArray(token.aud) ? token.aud : [token.aud];
-  if (!audience.includes(services.config.issuer)) throw invalidToken('the access token is not meant for this server');
-  if (!token.scope.split(' ').includes(SHARING_RULES_SCOPE) || !token.sub || token.sub === token.client_id) {
-    throw new ProtocolError(403, 'insufficient_scope', 'an access token with scope sharing_rules, granted by the owner, is required', {
-      'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${SHARING_RULES_SCOPE}"`,
-    });
-  }
-  return token.sub;
 }

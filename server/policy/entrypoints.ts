@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { SharingRule } from '../store/repositories/sharing-rules.js';
-import type { RequestingParty } from '../store/repositories/uma-requests.js';
+import type { RequestingParty, SharingRule } from './facts.js';
 import { ENTRYPOINTS_FILE } from './paths.js';
 
 /** Input of `assent/consent/decision` (schemas/policy/consent.input.schema.json). */
@@ -93,12 +92,47 @@ export interface ExchangeOutput {
   denied: { scope: string; reason: ExchangeDenialReason }[];
 }
 
+/** Assent's own bearer APIs, by what their tokens must carry (policies/access/access.rego). */
+export type BearerApi = 'uma_protection' | 'sharing_rules' | 'uma_authorization' | 'userinfo';
+
+/**
+ * Input of `assent/access/decision` (schemas/policy/access.input.schema.json): may this verified
+ * access token call this API, or may this session link a new identity?
+ */
+export type AccessInput =
+  | {
+      api: BearerApi;
+      now: string;
+      /** This server's issuer, which a token meant for it has in its audience. */
+      issuer: string;
+      /** The verified token's claims (RFC 9068): its signature, expiry and revocation were checked before. */
+      token: { scope: string; sub?: string; client_id: string; aud: string[] };
+    }
+  | {
+      api: 'link_identity';
+      now: string;
+      /** The signed-in account and when its holder last proved who they are (seconds since the epoch). */
+      session: { sub: string; auth_time: number };
+    };
+
+/** Output of `assent/access/decision` (schemas/policy/access.output.schema.json). */
+export type AccessOutput =
+  | { allow: true; reason: string }
+  /** RFC 6750 §3.1: invalid_token (401), or insufficient_scope (403) with the scope to ask for. */
+  | { allow: false; error: 'invalid_token'; reason: string }
+  | { allow: false; error: 'insufficient_scope'; required_scope: string; reason: string }
+  /** The person must sign in again first (OpenID Connect Core §3.1.2.6's login_required). */
+  | { allow: false; error: 'login_required'; reason: string }
+  /** An API the policy does not know. */
+  | { allow: false; error: 'invalid_request'; reason: string };
+
 /** Every entrypoint of the bundle, by the name used in policies/entrypoints.json. */
 export interface Entrypoints {
   consent: { input: ConsentInput; output: ConsentOutput };
   introspection: { input: IntrospectionInput; output: IntrospectionOutput };
   claims: { input: ClaimsInput; output: ClaimsOutput };
   exchange: { input: ExchangeInput; output: ExchangeOutput };
+  access: { input: AccessInput; output: AccessOutput };
 }
 
 export type EntrypointName = keyof Entrypoints;
@@ -107,7 +141,7 @@ export type EntrypointOutput<E extends EntrypointName> = Entrypoints[E]['output'
 /** Entrypoint name → Rego path (e.g. `assent/consent/decision`), as the wasm module exports it. */
 export type EntrypointPaths = Readonly<Record<EntrypointName, string>>;
 
-const names: Record<EntrypointName, true> = { consent: true, introspection: true, claims: true, exchange: true };
+const names: Record<EntrypointName, true> = { consent: true, introspection: true, claims: true, exchange: true, access: true };
 export const entrypointNames = Object.keys(names) as EntrypointName[];
 
 /** Reads policies/entrypoints.json, requiring exactly the entrypoints this file types. */

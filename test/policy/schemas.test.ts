@@ -1,34 +1,30 @@
-import { readFile } from 'node:fs/promises';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import formats from 'ajv-formats';
+import type { AccessTokenClaims } from '../../server/oauth/token-service.js';
+import { bearerAccessInput, linkAccessInput } from '../../server/http/access-input.js';
 import { PolicyEngine } from '../../server/policy/engine.js';
-import { REPO_ROOT } from '../../server/policy/paths.js';
+import { entrypointNames, type BearerApi, type EntrypointName } from '../../server/policy/entrypoints.js';
 import { consentCases } from './fixtures.js';
+import { policySchemas, violations, type EntrypointSchemas } from './policy-schemas.js';
 
-async function compile(name: string): Promise<ValidateFunction> {
-  const ajv = new Ajv2020({ strict: true, allErrors: true });
-  formats.default(ajv);
-  return ajv.compile(JSON.parse(await readFile(`${REPO_ROOT}schemas/policy/${name}.schema.json`, 'utf8')));
-}
+let engine: PolicyEngine;
+let schemas: Record<EntrypointName, EntrypointSchemas>;
+beforeAll(async () => {
+  engine = await PolicyEngine.open();
+  schemas = await policySchemas();
+});
+
+it('every entrypoint has an input and an output schema, and they compile strictly', () => {
+  expect(Object.keys(schemas).sort()).toEqual([...entrypointNames].sort());
+});
 
 describe('consent schemas', () => {
-  let engine: PolicyEngine;
-  let validInput: ValidateFunction;
-  let validOutput: ValidateFunction;
-  beforeAll(async () => {
-    engine = await PolicyEngine.open();
-    validInput = await compile('consent.input');
-    validOutput = await compile('consent.output');
-  });
-
   describe.each(consentCases)('$name', ({ input }) => {
     it('is a valid input', () => {
-      expect(validInput(input) ? [] : validInput.errors).toEqual([]);
+      expect(violations(schemas.consent.input, input)).toEqual([]);
     });
 
     it('gives a valid output that sorts every requested scope into exactly one of granted, ask, denied', () => {
       const { result } = engine.decide('consent', input);
-      expect(validOutput(result) ? [] : validOutput.errors).toEqual([]);
+      expect(violations(schemas.consent.output, result)).toEqual([]);
       const sorted = [...result.granted, ...result.ask, ...result.denied.map((d) => d.scope)].sort();
       expect(sorted).toEqual([...new Set(input.requested_scopes)].sort());
     });
@@ -41,12 +37,60 @@ describe('consent schemas', () => {
     ['an unexpected field', { extra: true }],
     ['a grant without a time', { prior_grants: [{ client_id: 'growth-chart', scopes: ['openid'] }] }],
   ])('rejects an input with %s', (_name, change) => {
-    expect(validInput({ ...consentCases[0]!.input, ...change })).toBe(false);
+    expect(schemas.consent.input({ ...consentCases[0]!.input, ...change })).toBe(false);
   });
 
   it('rejects an output that repeats a scope or gives an unknown reason', () => {
     const output = { granted: [], ask: ['openid', 'openid'], mandatory: [], denied: [] };
-    expect(validOutput(output)).toBe(false);
-    expect(validOutput({ ...output, ask: [], denied: [{ scope: 'x', reason: 'because' }] })).toBe(false);
+    expect(schemas.consent.output(output)).toBe(false);
+    expect(schemas.consent.output({ ...output, ask: [], denied: [{ scope: 'x', reason: 'because' }] })).toBe(false);
+  });
+});
+
+describe('access schemas, with the inputs the bearer gate and the link rule build', () => {
+  const issuer = 'https://assent.example';
+  const now = new Date('2026-12-02T06:00:00.123Z');
+  const claims = (extra: Partial<AccessTokenClaims>): AccessTokenClaims => ({ iss: issuer, jti: 'jti-1', client_id: 'rs-1', scope: 'uma_protection', exp: 1796191500, ...extra });
+  const tokens: [string, AccessTokenClaims][] = [
+    ['a PAT granted by the owner', claims({ sub: 'patient-1', aud: issuer })],
+    ['a client acting for itself, with several audiences', claims({ aud: [issuer, 'https://fhir.example.org'] })],
+    ['a token without a scope or an audience', claims({ scope: '', sub: 'patient-1' })],
+  ];
+  const apis: BearerApi[] = ['uma_protection', 'sharing_rules', 'uma_authorization', 'userinfo'];
+
+  describe.each(tokens)('%s', (_name, token) => {
+    it.each(apis)('for %s: a valid input, and a valid output', (api) => {
+      const input = bearerAccessInput(api, token, issuer, now);
+      expect(violations(schemas.access.input, input)).toEqual([]);
+      expect(violations(schemas.access.output, engine.decide('access', input).result)).toEqual([]);
+    });
+  });
+
+  it.each([
+    ['fresh', 1796191100],
+    ['stale', 1796190000],
+  ])('a link request with a %s sign-in: a valid input, and a valid output', (_name, authTime) => {
+    const input = linkAccessInput({ accountId: 'patient-1', authTime }, now);
+    expect(violations(schemas.access.input, input)).toEqual([]);
+    const { result } = engine.decide('access', input);
+    expect(violations(schemas.access.output, result)).toEqual([]);
+    expect(result.allow).toBe(authTime === 1796191100);
+  });
+
+  it.each([
+    ['an unknown API', { api: 'admin' }],
+    ['a token without a client', { token: { scope: 'openid', aud: [] } }],
+    ['an audience that is a string', { token: { scope: 'openid', client_id: 'app', aud: issuer } }],
+    ['a session mixed in', { session: { sub: 'patient-1', auth_time: 1 } }],
+    ['a clock that is not RFC 3339', { now: 'now' }],
+  ])('rejects an input with %s', (_name, change) => {
+    expect(schemas.access.input({ ...bearerAccessInput('userinfo', claims({}), issuer, now), ...change })).toBe(false);
+  });
+
+  it('rejects a link input whose sign-in time is not whole seconds, and outputs that mix the shapes', () => {
+    expect(schemas.access.input({ api: 'link_identity', now: now.toISOString(), session: { sub: 'p', auth_time: 1.5 } })).toBe(false);
+    expect(schemas.access.output({ allow: true, reason: 'ok', required_scope: 'openid' })).toBe(false);
+    expect(schemas.access.output({ allow: false, error: 'insufficient_scope', reason: 'no' })).toBe(false);
+    expect(schemas.access.output({ allow: false, reason: 'no' })).toBe(false);
   });
 });

@@ -1,20 +1,7 @@
+import type { SharingRule } from '../../policy/facts.js';
 import type { Collection, Store, StoredDocument } from '../port.js';
 
-/** The owner's sharing rule (schemas/sharing-rule.schema.json), as the `claims` policy reads it. */
-export interface SharingRule {
-  id: string;
-  effect: 'allow' | 'deny';
-  grantee:
-    | { email: string }
-    | { email_domain: string }
-    | { issuer: string; subject: string }
-    | { claim: { name: string; value: string } };
-  resources: { all: true } | { ids: string[] } | { types: string[] };
-  scopes?: string[];
-  conditions?: { valid_from?: string; valid_until?: string; email_verified?: boolean; issuers?: string[] };
-  /** Free text the owner wrote to remember why. */
-  note?: string;
-}
+export type { SharingRule };
 
 export interface SharingRuleDocument extends StoredDocument {
   ownerId: string;

@@ -1,19 +1,11 @@
+import type { RequestingParty } from '../../policy/facts.js';
 import type { Collection, Store, StoredDocument } from '../port.js';
+
+export type { RequestingParty };
 
 export interface RequestedPermission {
   resource_id: string;
   resource_scopes: string[];
-}
-
-/** Who asked, as the claims policy saw them. */
-export interface RequestingParty {
-  iss: string;
-  sub: string;
-  email?: string;
-  email_verified?: boolean;
-  name?: string;
-  /** Further verified claims (e.g. an NPI) a rule may match on. */
-  claims?: Record<string, string>;
 }
 
 /**
