@@ -59,30 +59,72 @@ export interface StartOptions {
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const store = options.store ?? (await openStore(config));
+  const core = await openCore(config, store);
+  const demo = await seedIfNew(config, store, core, options.seedDemo ?? store.kind === 'embedded');
+  const server = httpServer(config, logger);
+  try {
+    await listen(server, config.port, config.host ?? '127.0.0.1');
+  } catch (err) {
+    // Closed, so that a caller in the same process (a test, a retry) can open the directory again.
+    await core.decisions.close();
+    if (!options.store) await store.close();
+    throw err;
+  }
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host && config.host !== '0.0.0.0' ? config.host : 'localhost'}:${port}`;
+  // With an ephemeral port the issuer can only be known now, so the services are built after listening.
+  const services = await buildServices({ ...config, issuer: config.issuer ?? url }, logger, store, core, demo.file);
+  server.on('request', createApp(services).callback());
+  logger.info('listening', { url, issuer: services.config.issuer, store: store.kind, policy: core.policy.digest });
+  const maintenance = startMaintenance([expirySweep(store, { limitPerCollection: config.sweepLimit }), core.decisions.retentionTask()], {
+    intervalMs: config.sweepIntervalSeconds * 1000,
+    logger,
+  });
+  const close = once(async () => {
+    const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await Promise.all([drained, maintenance.stop()]);
+    try {
+      await core.decisions.close();
+    } finally {
+      if (!options.store) await store.close();
+    }
+    logger.info('stopped');
+  });
+  const demoCredentials = demo.text === undefined ? undefined : { file: demo.file.file, text: demo.text };
+  return { url, services, seeded: demo.seeded, demoCredentials, close };
+}
+
+/** What the rest is built on: the policy engine, the keys, the decision log, and the repositories the seeds write to. */
+interface Core {
+  policy: PolicyEngine;
+  keys: KeyRing;
+  decisions: DecisionLog;
+  accounts: Accounts;
+  clients: Clients;
+  resources: Resources;
+}
+
+async function openCore(config: Config, store: Store): Promise<Core> {
   const policy = await PolicyEngine.open({ wasmFile: config.policyBundle });
   const keys = await KeyRing.open(store, {
     secret: await resolveKeySecret(config.keySecret, config.dataDir),
     maxTokenLifetimeSeconds: Math.max(config.accessTokenTtl, config.idTokenTtl),
     cacheSeconds: config.keyCacheSeconds,
   });
-  const accounts = await Accounts.open(store);
-  const clients = await Clients.open(store);
-  const resources = await Resources.open(store);
-  const seeded = (options.seedDemo ?? store.kind === 'embedded') ? await seedDemoData(store, { accounts, clients, resources }, config.demoPassword) : undefined;
-  const demoCredentialsFile = DemoCredentialsFile.in(config.dataDir);
-  if (seeded) await demoCredentialsFile.write(seeded);
-  const demoText = await demoCredentialsFile.read();
-  const tokens = await Tokens.open(store);
-  const decisions = await DecisionLog.open(store, policy, config);
-  const loginWindow = { windowSeconds: 15 * 60, firstDelaySeconds: 5 };
-  const logins = new Logins(
-    accounts,
-    await FailureCounter.open(store, 'login_failures_account', { ...loginWindow, freeAttempts: 5 }),
-    await FailureCounter.open(store, 'login_failures_ip', { ...loginWindow, freeAttempts: 20 }),
-    demoCredentialsFile,
-  );
-  const views = new Views();
+  const [accounts, clients, resources] = await Promise.all([Accounts.open(store), Clients.open(store), Resources.open(store)]);
+  return { policy, keys, decisions: await DecisionLog.open(store, policy, config), accounts, clients, resources };
+}
 
+/** Loads the demo data into a never-seeded store when asked; the demo credentials file, and its text while it exists. */
+async function seedIfNew(config: Config, store: Store, core: Core, seedDemo: boolean) {
+  const seeded = seedDemo ? await seedDemoData(store, core, config.demoPassword) : undefined;
+  const file = DemoCredentialsFile.in(config.dataDir);
+  if (seeded) await file.write(seeded);
+  return { seeded, file, text: await file.read() };
+}
+
+function httpServer(config: Config, logger: Logger): http.Server {
   const server = http.createServer({
     headersTimeout: config.headersTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
@@ -93,69 +135,46 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   server.setTimeout(config.socketIdleTimeoutMs);
   answerClientErrors(server, logger);
-  try {
-    await listen(server, config.port, config.host ?? '127.0.0.1');
-  } catch (err) {
-    // Closed, so that a caller in the same process (a test, a retry) can open the directory again.
-    await decisions.close();
-    if (!options.store) await store.close();
-    throw err;
-  }
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${config.host && config.host !== '0.0.0.0' ? config.host : 'localhost'}:${port}`;
-  // With an ephemeral port the issuer can only be known now, so the app is built after listening.
-  const resolved = { ...config, issuer: config.issuer ?? url };
-  const grants = await Grants.open(store);
-  const uma = await UmaStore.open(store);
-  const registration = new ClientRegistration({ clients, decisions, config: resolved, revokeIssuance: (clientId) => revokeClientIssuance({ tokens, grants, uma }, clientId) });
-  const services: Services = {
-    config: resolved,
+  return server;
+}
+
+/** Every service, built once; each protocol service takes the parts it declares from this. */
+async function buildServices(config: Services['config'], logger: Logger, store: Store, core: Core, demoCredentials: DemoCredentialsFile): Promise<Services> {
+  const { accounts, clients, decisions } = core;
+  const [tokens, grants, uma] = await Promise.all([Tokens.open(store), Grants.open(store), UmaStore.open(store)]);
+  const loginWindow = { windowSeconds: 15 * 60, firstDelaySeconds: 5 };
+  return {
+    ...core,
+    config,
     logger,
     store,
-    policy,
-    decisions,
-    keys,
-    accounts,
-    clients,
     grants,
     tokens,
-    resources,
-    sharingRules: await SharingRules.open(store),
     uma,
+    sharingRules: await SharingRules.open(store),
     claimsInteractions: await ClaimsInteractions.open(store),
     identities: await Identities.open(store),
     federationStates: await FederationStates.open(store),
     upstream: new ProviderMetadata(config.upstreamProviders),
     sessions: await Sessions.open(store),
     interactions: await Interactions.open(store),
-    logins,
-    tokenService: new TokenService(resolved, keys, tokens),
-    views,
-    authenticateClient: await clientAuthenticator(store, clients, resolved),
-    registration,
+    logins: new Logins(
+      accounts,
+      await FailureCounter.open(store, 'login_failures_account', { ...loginWindow, freeAttempts: 5 }),
+      await FailureCounter.open(store, 'login_failures_ip', { ...loginWindow, freeAttempts: 20 }),
+      demoCredentials,
+    ),
+    tokenService: new TokenService(config, core.keys, tokens),
+    views: new Views(),
+    authenticateClient: await clientAuthenticator(store, clients, config),
+    registration: new ClientRegistration({ clients, decisions, config, revokeIssuance: (clientId) => revokeClientIssuance({ tokens, grants, uma }, clientId) }),
   };
-  server.on('request', createApp(services).callback());
-  logger.info('listening', { url, issuer: services.config.issuer, store: store.kind, policy: policy.digest });
-  const maintenance = startMaintenance([expirySweep(store, { limitPerCollection: config.sweepLimit }), decisions.retentionTask()], {
-    intervalMs: config.sweepIntervalSeconds * 1000,
-    logger,
-  });
+}
 
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= (async () => {
-      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await Promise.all([drained, maintenance.stop()]);
-      try {
-        await decisions.close();
-      } finally {
-        if (!options.store) await store.close();
-      }
-      logger.info('stopped');
-    })());
-  const demoCredentials = demoText === undefined ? undefined : { file: demoCredentialsFile.file, text: demoText };
-  return { url, services, seeded, demoCredentials, close };
+/** `run`, started on the first call only; every call gets the same promise. */
+function once(run: () => Promise<void>): () => Promise<void> {
+  let started: Promise<void> | undefined;
+  return () => (started ??= run());
 }
 
 /** Binds the server; a port taken or a host not of this machine is a StartupError saying how to fix it. */
