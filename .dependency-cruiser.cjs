@@ -21,7 +21,7 @@ module.exports = {
       name: 'no-upward-imports',
       comment: 'Nothing below the handlers imports server/http/ or the composition root (app.ts, runtime.ts).',
       severity: 'error',
-      from: { path: '^server/(oauth|uma|federation|smart|authzen|policy|store|protocol|sessions|keys|crypto|config|views)/' },
+      from: { path: '^server/(oauth|uma|federation|smart|authzen|policy|store|protocol|sessions|throttle|keys|crypto|config|views)/' },
       to: { path: '^server/(http/|app\\.ts$|runtime\\.ts$)' },
     },
     {

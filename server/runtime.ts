@@ -27,7 +27,7 @@ import { ClaimsInteractions } from './store/repositories/claims-interactions.js'
 import { DecisionLog } from './policy/decision-log.js';
 import { FailureCounter } from './throttle/failure-counter.js';
 import { Logins } from './sessions/logins.js';
-import { Sessions } from './sessions/sessions.js';
+import { Sessions } from './store/repositories/sessions.js';
 import { Interactions } from './oauth/interactions.js';
 import { TokenService } from './oauth/token-service.js';
 import { Views } from './views/render.js';

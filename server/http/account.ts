@@ -6,7 +6,7 @@ import { generateSecret } from '../crypto/secrets.js';
 import { identitiesOf, upstreamChoices } from '../federation/choices.js';
 import { normalizeEmail } from '../store/repositories/accounts.js';
 import { Grants } from '../store/repositories/grants.js';
-import type { SessionDocument } from '../sessions/sessions.js';
+import type { SessionDocument } from '../store/repositories/sessions.js';
 import { clientNames } from './client-names.js';
 import { setCookies } from './cookies.js';
 import { checkCsrf, formOf, renderPage } from './pages.js';

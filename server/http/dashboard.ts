@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from './services.js';
-import type { SessionDocument as Session } from '../sessions/sessions.js';
+import type { SessionDocument as Session } from '../store/repositories/sessions.js';
 import { explainDecision } from '../uma/sharing/explain.js';
 import { accessHistory } from '../uma/sharing/history.js';
 import { validateParty } from '../uma/sharing/party.js';

@@ -6,7 +6,8 @@ import { ASSERTION_ALGORITHMS, CLIENT_AUTH_METHODS } from '../oauth/clients/auth
 import type { ClientRegistration } from '../oauth/clients/registration.js';
 import type { MetadataContribution } from '../oauth/metadata.js';
 import { bearerToken } from '../protocol/bearer.js';
-import { invalidRequest, invalidToken } from '../protocol/errors.js';
+import { invalidToken } from '../protocol/errors.js';
+import { jsonBody } from './json-body.js';
 
 export interface RegistrationRouteDeps {
   registration: ClientRegistration;
@@ -57,9 +58,4 @@ function initialTokenCheck(config: RegistrationRouteDeps['config']): (ctx: Conte
     const token = bearerToken(ctx.get('Authorization'));
     if (!expected || !secretMatches(token, expected)) throw invalidToken('the initial access token is not valid');
   };
-}
-
-function jsonBody(ctx: Context): unknown {
-  if (!ctx.is('application/json')) throw invalidRequest('the request body must be application/json');
-  return ctx.request.body;
 }

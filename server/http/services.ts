@@ -10,7 +10,7 @@ import type { TokenService } from '../oauth/token-service.js';
 import type { DecisionLog } from '../policy/decision-log.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { Logins } from '../sessions/logins.js';
-import type { Sessions } from '../sessions/sessions.js';
+import type { Sessions } from '../store/repositories/sessions.js';
 import type { Store } from '../store/port.js';
 import type { Accounts } from '../store/repositories/accounts.js';
 import type { ClientDocument, Clients } from '../store/repositories/clients.js';

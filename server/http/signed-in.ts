@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { SessionDocument, Sessions } from '../sessions/sessions.js';
+import type { SessionDocument, Sessions } from '../store/repositories/sessions.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { checkCsrf, formOf } from './pages.js';
 

@@ -2,7 +2,7 @@ import { hashPassword, passwordProblem } from '../crypto/password.js';
 import { DuplicateKeyError, type Store } from '../store/port.js';
 import { Accounts, normalizeEmail, type AccountDocument } from '../store/repositories/accounts.js';
 import { Tokens } from '../store/repositories/tokens.js';
-import { Sessions } from './sessions.js';
+import { Sessions } from '../store/repositories/sessions.js';
 
 /** A refused account change, in one plain sentence for the operator or the patient. */
 export class AccountError extends Error {

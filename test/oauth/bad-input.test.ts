@@ -253,8 +253,8 @@ describe.each(storeBackends)('bad input on the $name store', (backend) => {
     { name: 'PUT /logout', send: () => send('PUT', '/logout'), expect: { json: 405, error: 'method_not_allowed' } },
 
     // ---- /register (RFC 7591 / 7592)
-    { name: '/register as a form', send: () => form('/register', 'redirect_uris=https://app.example/cb'), expect: { json: 400, error: 'invalid_request' } },
-    { name: '/register as text/plain', send: () => send('POST', '/register', '{"redirect_uris":["https://app.example/cb"]}', { 'Content-Type': 'text/plain' }), expect: { json: 400, error: 'invalid_request' } },
+    { name: '/register as a form', send: () => form('/register', 'redirect_uris=https://app.example/cb'), expect: { json: 415, error: 'invalid_request' } },
+    { name: '/register as text/plain', send: () => send('POST', '/register', '{"redirect_uris":["https://app.example/cb"]}', { 'Content-Type': 'text/plain' }), expect: { json: 415, error: 'invalid_request' } },
     { name: '/register without a body', send: () => send('POST', '/register'), expect: { json: 400, error: 'invalid_request' } },
     { name: '/register with malformed JSON', send: () => json('/register', '{"redirect_uris": ['), expect: { json: 400, error: 'invalid_request' } },
     { name: '/register with a JSON array', send: () => json('/register', '[{"redirect_uris":["https://app.example/cb"]}]'), expect: { json: 400 } },

@@ -233,11 +233,11 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
       await expectError(await request('POST', '/register', { body: JSON.stringify({ redirect_uris: Array.from({ length: 21 }, (_, i) => `https://app.example/${i}`) }) }), 400, 'invalid_redirect_uri');
       await expectError(
         await request('POST', '/register', { body: 'redirect_uris=https%3A%2F%2Fapp.example%2Fcb', type: 'application/x-www-form-urlencoded' }),
-        400,
+        415,
         'invalid_request',
         /application\/json/,
       );
-      await expectError(await request('POST', '/register'), 400, 'invalid_request', /application\/json/);
+      await expectError(await request('POST', '/register'), 415, 'invalid_request', /application\/json/);
       await expectError(await request('POST', '/register', { body: '"client"' }), 400, 'invalid_request');
       await expectError(await register({ redirect_uris: [['https://app.example/cb']] }), 400, 'invalid_redirect_uri');
       expect((await clientDocuments()).length).toBe(before);

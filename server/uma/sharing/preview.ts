@@ -1,15 +1,16 @@
 // The "who can see what" preview, asked of the claims policy itself.
 //
-// Nothing here decides access: the preview builds a claims input exactly as the uma-ticket grant
-// does and enforces nothing; it is not recorded in the decision log, because it is hypothetical,
+// Nothing here decides access: the preview builds its claims input with the uma-ticket grant's
+// own builder and enforces nothing; it is not recorded in the decision log, because it is hypothetical,
 // grants nothing, and would otherwise fill the owner's access history and the auditors' record of
 // real decisions with questions the owner asked themselves.
 
 import type { PolicyEngine } from '../../policy/engine.js';
-import type { ClaimsInput, ClaimsOutput } from '../../policy/entrypoints.js';
-import type { Resources } from '../../store/repositories/resources.js';
-import type { SharingRules } from '../../store/repositories/sharing-rules.js';
-import type { RequestingParty, UmaStore } from '../../store/repositories/uma-requests.js';
+import type { ClaimsOutput } from '../../policy/entrypoints.js';
+import type { ResourceDocument, Resources } from '../../store/repositories/resources.js';
+import type { RequestingParty } from '../../store/repositories/uma-requests.js';
+import { claimsInput, ownerFacts, type ClaimsFactsDeps, type OwnerFactsDeps } from '../claims-facts.js';
+import { accountOfParty } from '../requesting-party.js';
 import { resolveParty, type HypotheticalParty, type PartyDeps } from './party.js';
 import { byId, reasonDescriber, resourceLabel } from './sentences.js';
 
@@ -39,56 +40,38 @@ export interface Preview {
 
 const ANSWERS: Record<ClaimsOutput['outcome'], PreviewCell['answer']> = { grant: 'yes', request_denied: 'no', request_submitted: 'ask', need_info: 'ask' };
 
-/** What the preview reads (the owner's resources, rules and approvals) and asks (the policy, unrecorded). */
-export interface PreviewDeps extends PartyDeps {
+/** What the preview reads (the owner's resources, rules and approvals, who the party is here) and asks (the policy, unrecorded). */
+export interface PreviewDeps extends PartyDeps, OwnerFactsDeps, Pick<ClaimsFactsDeps, 'identities'> {
+  accounts: PartyDeps['accounts'] & ClaimsFactsDeps['accounts'];
   policy: Pick<PolicyEngine, 'decide'>;
   resources: Pick<Resources, 'ofOwner'>;
-  sharingRules: Pick<SharingRules, 'ofOwner'>;
-  uma: Pick<UmaStore, 'approvals'>;
 }
 
 /**
  * "Who can see what": for every resource of the owner and each of its scopes, the claims policy's
- * answer to a one-resource, one-scope ticket from this party, now. Not recorded (see above).
+ * answer to a one-resource, one-scope ticket from this party, now, with the input built by the same
+ * claimsInput as a real ticket's (server/uma/claims-facts.ts). Not recorded (see above).
  */
 export async function preview(deps: PreviewDeps, ownerId: string, hypothetical: HypotheticalParty): Promise<Preview> {
   const party = await resolveParty(deps, hypothetical);
-  const [resources, rules, approvals] = await Promise.all([
-    deps.resources.ofOwner(ownerId),
-    deps.sharingRules.ofOwner(ownerId),
-    deps.uma.approvals.of(ownerId, party),
-  ]);
+  const [resources, facts, requestingAccount] = await Promise.all([deps.resources.ofOwner(ownerId), ownerFacts(deps, ownerId, party), accountOfParty(deps, party)]);
   const names = byId(resources);
-  const now = new Date().toISOString();
-  const approvalFacts = approvals.map((a) => ({
-    id: a._id,
-    requesting_party: { iss: a.requestingParty.iss, sub: a.requestingParty.sub },
-    resource_id: a.resource_id,
-    resource_scopes: a.resource_scopes,
-    expires_at: a.expiresAt.toISOString(),
-  }));
-  const reason = reasonDescriber(rules, names, approvalFacts);
+  const now = new Date();
+  const reason = reasonDescriber(facts.rules, names, facts.approvals);
+  const cell = (resource: ResourceDocument, scope: string): PreviewCell => {
+    const asked = [{ resource_id: resource._id, resource_scopes: [scope], ...(resource.type ? { type: resource.type } : {}) }];
+    const question = { ownerId, clientId: PREVIEW_CLIENT_ID, party, requestingAccount, resources: asked, refusedBefore: false };
+    const { result } = deps.policy.decide('claims', claimsInput(question, facts, now));
+    return { scope, outcome: result.outcome, answer: ANSWERS[result.outcome], because: result.because.map((id) => ({ id, description: reason(id) })) };
+  };
   return {
     requesting_party: party,
-    evaluated_at: now,
+    evaluated_at: now.toISOString(),
     resources: resources.map((resource) => ({
       resource_id: resource._id,
       name: resourceLabel(resource._id, names),
       ...(resource.type ? { type: resource.type } : {}),
-      scopes: resource.resource_scopes.map((scope): PreviewCell => {
-        const input: ClaimsInput = {
-          now,
-          owner: { sub: ownerId },
-          client: { client_id: PREVIEW_CLIENT_ID },
-          requesting_party: party,
-          ticket: { resources: [{ resource_id: resource._id, resource_scopes: [scope], ...(resource.type ? { type: resource.type } : {}) }] },
-          rules,
-          approvals: approvalFacts,
-          refused_before: false,
-        };
-        const { result } = deps.policy.decide('claims', input);
-        return { scope, outcome: result.outcome, answer: ANSWERS[result.outcome], because: result.because.map((id) => ({ id, description: reason(id) })) };
-      }),
+      scopes: resource.resource_scopes.map((scope) => cell(resource, scope)),
     })),
   };
 }

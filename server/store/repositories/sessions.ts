@@ -1,6 +1,6 @@
-import { generateSecret, hashSecret } from '../crypto/secrets.js';
-import type { Collection, Store, StoredDocument } from '../store/port.js';
-import type { CookieToSet, RequestCookies } from '../store/repositories/browser-bound.js';
+import { generateSecret, hashSecret } from '../../crypto/secrets.js';
+import type { Collection, Store, StoredDocument } from '../port.js';
+import type { CookieToSet, RequestCookies } from './browser-bound.js';
 
 export interface SessionDocument extends StoredDocument {
   accountId: string;
