@@ -255,7 +255,7 @@ describe.each(storeBackends)('bad input on the $name store', (backend) => {
     // ---- /register (RFC 7591 / 7592)
     { name: '/register as a form', send: () => form('/register', 'redirect_uris=https://app.example/cb'), expect: { json: 415, error: 'invalid_request' } },
     { name: '/register as text/plain', send: () => send('POST', '/register', '{"redirect_uris":["https://app.example/cb"]}', { 'Content-Type': 'text/plain' }), expect: { json: 415, error: 'invalid_request' } },
-    { name: '/register without a body', send: () => send('POST', '/register'), expect: { json: 400, error: 'invalid_request' } },
+    { name: '/register without a body', send: () => send('POST', '/register'), expect: { json: 415, error: 'invalid_request' } },
     { name: '/register with malformed JSON', send: () => json('/register', '{"redirect_uris": ['), expect: { json: 400, error: 'invalid_request' } },
     { name: '/register with a JSON array', send: () => json('/register', '[{"redirect_uris":["https://app.example/cb"]}]'), expect: { json: 400 } },
     { name: '/register with JSON null', send: () => json('/register', 'null'), expect: { json: 400 } },
