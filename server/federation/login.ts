@@ -58,6 +58,8 @@ async function configurationOf(deps: FederationDeps, provider: UpstreamProviderC
   const metadata = await deps.upstream.metadata(provider.id);
   const auth = provider.clientSecret ? client.ClientSecretBasic(provider.clientSecret) : client.None();
   const configuration = new client.Configuration(metadata as client.ServerMetadata, provider.clientId, provider.clientSecret ? { client_secret: provider.clientSecret } : {}, auth);
+  // Checked here, where failures are the provider's: buildAuthorizationUrl would throw only after the trip is stored.
+  if (!configuration.serverMetadata().authorization_endpoint) throw new Error('the provider\'s metadata has no authorization_endpoint');
   if (provider.allowInsecureRequests) client.allowInsecureRequests(configuration);
   configuration[client.customFetch] = (url, options) => deps.upstream.fetch(url, options as RequestInit);
   configuration.timeout = 10;

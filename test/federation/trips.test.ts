@@ -16,6 +16,7 @@ import { disposeStore, storeBackends } from '../support/stores.js';
 const ISSUER = 'https://idp.example';
 const provider: UpstreamProviderConfig = { id: 'idp', type: 'oidc', issuer: ISSUER, clientId: 'assent', displayName: 'Example IdP' };
 const other: UpstreamProviderConfig = { id: 'other', type: 'oidc', issuer: 'https://other.example', clientId: 'assent', displayName: 'Other IdP' };
+const broken: UpstreamProviderConfig = { id: 'broken', type: 'oidc', issuer: 'https://broken.example', clientId: 'assent', displayName: 'Broken IdP' };
 const discovery = {
   issuer: ISSUER,
   authorization_endpoint: `${ISSUER}/authorize`,
@@ -44,14 +45,17 @@ describe.each(storeBackends)('federation trips on the $name store', (backend) =>
     };
     deps = {
       config: { issuer: 'https://assent.example' },
-      upstream: new ProviderMetadata([provider, other], { fetch }),
+      upstream: new ProviderMetadata([provider, other, broken], { fetch }),
       federationStates: await FederationStates.open(store),
       logger: createLogger('silent'),
     };
   });
 
   beforeEach(() => {
-    answers = { [`${ISSUER}/.well-known/openid-configuration`]: discovery, 'https://other.example/.well-known/openid-configuration': { ...discovery, issuer: 'https://other.example' } };
+    answers = { [`${ISSUER}/.well-known/openid-configuration`]: discovery, 'https://other.example/.well-known/openid-configuration': { ...discovery, issuer: 'https://other.example' },
+      // Discovery without an authorization endpoint: a provider that cannot sign anybody in.
+      'https://broken.example/.well-known/openid-configuration': { issuer: 'https://broken.example', token_endpoint: 'https://broken.example/token', jwks_uri: 'https://broken.example/jwks' },
+    };
     down = false;
   });
 
@@ -96,6 +100,13 @@ describe.each(storeBackends)('federation trips on the $name store', (backend) =>
     expect(refused).toBeInstanceOf(ProtocolError);
     expect(refused).toMatchObject({ status: 502, code: 'temporarily_unavailable' });
     expect(await (await store.collection('federation_states')).count({ providerId: 'other' })).toBe(0);
+  });
+
+  test('a provider whose discovery has no authorization endpoint is 502 server_error, and nothing is stored', async () => {
+    const refused = await beginFederation(deps, 'broken', 'account', 'account').catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(ProtocolError);
+    expect(refused).toMatchObject({ status: 502, code: 'server_error' });
+    expect(await (await store.collection('federation_states')).count({ providerId: 'broken' })).toBe(0);
   });
 
   test('callbacks answered before any code is redeemed: no trip, another provider\'s trip, the provider\'s error', async () => {
