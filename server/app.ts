@@ -15,6 +15,7 @@ import { errorHandler } from './http/middleware/error-handler.js';
 import { requestBody } from './http/middleware/request-body.js';
 import { requestId } from './http/middleware/request-id.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
+import { smartLaunchRoutes } from './http/smart-launch.js';
 import { tokenManagementRoutes } from './http/token-management.js';
 import { tokenRoutes } from './http/token.js';
 import { umaClaimsRoutes } from './http/uma-claims.js';
@@ -62,6 +63,7 @@ export function createRouter(services: Services): Router {
   registrationRoutes(router, services);
   tokenManagementRoutes(router, services);
   userinfoRoutes(router, services);
+  smartLaunchRoutes(router, services);
   logoutRoutes(router, services);
   accountRoutes(router, services);
   federationRoutes(router, services);

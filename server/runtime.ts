@@ -29,6 +29,7 @@ import { FailureCounter } from './throttle/failure-counter.js';
 import { Logins } from './sessions/logins.js';
 import { Sessions } from './store/repositories/sessions.js';
 import { Interactions } from './oauth/interactions.js';
+import { Launches } from './store/repositories/launches.js';
 import { TokenService } from './oauth/token-service.js';
 import { Views } from './views/render.js';
 import { clientAuthenticator } from './oauth/clients/authenticate.js';
@@ -158,6 +159,7 @@ async function buildServices(config: Services['config'], logger: Logger, store: 
     upstream: new ProviderMetadata(config.upstreamProviders),
     sessions: await Sessions.open(store),
     interactions: await Interactions.open(store),
+    launches: await Launches.open(store),
     logins: new Logins(
       accounts,
       await FailureCounter.open(store, 'login_failures_account', { ...loginWindow, freeAttempts: 5 }),

@@ -12,6 +12,11 @@
 #   - uma_authorization (the legacy HIE of One rpt_endpoint): an AAT, a token meant for this server
 #     with scope uma_authorization;
 #   - userinfo (OpenID Connect Core §5.3): scope openid;
+#   - smart_launch (POST /smart/launch, SMART EHR launch): a token meant for this server with scope
+#     smart/launch, which only operator-configured EHR clients hold;
+#   - pick_patient: may this signed-in account put this patient in a SMART launch context? A
+#     patient (fhirUser Patient/<id>) reaches only its own compartment; a practitioner
+#     (Practitioner/<id>) the patients listed on its account; anyone else none (access_denied);
 #   - link_identity: the session's sign-in is at most link_reauthentication_seconds old, because a
 #     new way into the account needs a fresh proof of who is asking, not just a session.
 #   A token that is not meant for this server is invalid_token (RFC 6750 §3.1, 401); one that lacks
@@ -47,6 +52,14 @@ bearer_apis := {
 		"not_for_this_server": "the access token is invalid, expired or revoked",
 		"insufficient": "an authorization API token (scope uma_authorization) is required",
 	},
+	"smart_launch": {
+		"scope": "smart/launch",
+		"for_this_server": true,
+		"granted_by_owner": false,
+		"granted": "an EHR's launch token",
+		"not_for_this_server": "the access token is not meant for this server",
+		"insufficient": "an access token with scope smart/launch is required",
+	},
 	"userinfo": {
 		"scope": "openid",
 		"for_this_server": false,
@@ -61,6 +74,8 @@ default decision := {"allow": false, "error": "invalid_request", "reason": "no s
 decision := bearer_decision if bearer_apis[input.api]
 
 decision := link_decision if input.api == "link_identity"
+
+decision := pick_decision if input.api == "pick_patient"
 
 api := bearer_apis[input.api]
 
@@ -99,3 +114,17 @@ link_decision := {"allow": true, "reason": "the sign-in is recent enough to link
 # auth_time counts whole seconds (an OpenID Connect NumericDate): the sign-in's age is
 # floor(now) - auth_time, at most the limit exactly when now < auth_time + limit + 1 second.
 fresh_sign_in if time.parse_rfc3339_ns(input.now) < ((input.session.auth_time + link_reauthentication_seconds) + 1) * 1000000000
+
+# The patient compartments an account reaches.
+reachable_patients contains substring(input.account.fhirUser, count("Patient/"), -1) if {
+	startswith(input.account.fhirUser, "Patient/")
+}
+
+reachable_patients contains patient if {
+	startswith(input.account.fhirUser, "Practitioner/")
+	some patient in input.account.patients
+}
+
+pick_decision := {"allow": true, "reason": "the patient is in a compartment this account reaches"} if {
+	input.patient in reachable_patients
+} else := {"allow": false, "error": "access_denied", "reason": "this account may not choose that patient"}

@@ -110,3 +110,45 @@ test_an_older_sign_in_must_log_in_again if {
 		"reason": "linking an identity needs a sign-in at most 600 seconds old",
 	}
 }
+
+pick(account, patient) := d if {
+	d := access.decision with input as {"api": "pick_patient", "now": "2026-12-02T06:00:00Z", "account": account, "patient": patient}
+}
+
+test_an_ehr_token_may_create_launches if {
+	bearer("smart_launch", {"scope": "smart/launch", "sub": "ehr-1", "client_id": "ehr-1", "aud": [issuer]}) == {"allow": true, "reason": "an EHR's launch token"}
+}
+
+test_creating_launches_needs_scope_smart_launch if {
+	bearer("smart_launch", {"scope": "openid", "sub": "ehr-1", "client_id": "ehr-1", "aud": [issuer]}) == {
+		"allow": false,
+		"error": "insufficient_scope",
+		"required_scope": "smart/launch",
+		"reason": "an access token with scope smart/launch is required",
+	}
+}
+
+test_a_launch_token_for_another_server_is_invalid if {
+	bearer("smart_launch", {"scope": "smart/launch", "client_id": "ehr-1", "aud": ["https://fhir.example"]}).error == "invalid_token"
+}
+
+test_a_patient_may_pick_only_itself if {
+	pick({"sub": "a-1", "fhirUser": "Patient/alice", "patients": []}, "alice").allow
+	pick({"sub": "a-1", "fhirUser": "Patient/alice", "patients": []}, "bob") == {"allow": false, "error": "access_denied", "reason": "this account may not choose that patient"}
+}
+
+test_a_patient_listing_patients_still_reaches_only_itself if {
+	not pick({"sub": "a-1", "fhirUser": "Patient/alice", "patients": ["bob"]}, "bob").allow
+}
+
+test_a_practitioner_may_pick_its_patients_only if {
+	smith := {"sub": "s-1", "fhirUser": "Practitioner/smith", "patients": ["alice", "bob"]}
+	pick(smith, "alice").allow
+	pick(smith, "bob").allow
+	pick(smith, "carol").error == "access_denied"
+	not pick(smith, "smith").allow
+}
+
+test_an_account_without_a_fhir_identity_picks_nobody if {
+	pick({"sub": "x-1", "patients": ["alice"]}, "alice").error == "access_denied"
+}

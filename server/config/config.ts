@@ -5,6 +5,7 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import ajvErrors from 'ajv-errors';
 import formats from 'ajv-formats';
 import { upstreamIssuer } from '../federation/issuers.js';
+import { normalizeFhirBase } from '../smart/fhir-base.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -42,6 +43,8 @@ export interface Config {
   initialAccessToken?: string;
   allowInsecureRedirects?: boolean;
   upstreamProviders?: UpstreamProviderConfig[];
+  /** The FHIR servers Assent protects: a SMART authorization request's `aud` must be one of them (no trailing slash). */
+  fhirBaseUrls: string[];
 }
 
 /** An upstream identity provider (schemas/config.schema.json#/properties/upstreamProviders). */
@@ -68,7 +71,7 @@ export interface UpstreamProviderConfig {
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Each configuration key, the environment variable that sets it, and how its text is read. */
-const ENVIRONMENT: { key: keyof Config; env: string; kind: 'string' | 'integer' | 'boolean' | 'json' }[] = [
+const ENVIRONMENT: { key: keyof Config; env: string; kind: 'string' | 'integer' | 'boolean' | 'json' | 'list' }[] = [
   { key: 'issuer', env: 'ASSENT_ISSUER', kind: 'string' },
   { key: 'port', env: 'ASSENT_PORT', kind: 'integer' },
   { key: 'host', env: 'ASSENT_HOST', kind: 'string' },
@@ -95,6 +98,7 @@ const ENVIRONMENT: { key: keyof Config; env: string; kind: 'string' | 'integer' 
   { key: 'initialAccessToken', env: 'ASSENT_INITIAL_ACCESS_TOKEN', kind: 'string' },
   { key: 'allowInsecureRedirects', env: 'ASSENT_ALLOW_INSECURE_REDIRECTS', kind: 'boolean' },
   { key: 'upstreamProviders', env: 'ASSENT_UPSTREAM_PROVIDERS', kind: 'json' },
+  { key: 'fhirBaseUrls', env: 'ASSENT_FHIR_BASE_URLS', kind: 'list' },
 ];
 
 export class ConfigError extends Error {
@@ -136,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepIntervalSeconds: 60,
     sweepLimit: 50_000,
     registrationAccessPolicy: 'open',
+    fhirBaseUrls: [],
     ...merged,
   };
   const validate = validator();
@@ -157,12 +162,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const twice = values.find((value, index) => values.indexOf(value) !== index);
     if (twice) throw new ConfigError(`ASSENT_UPSTREAM_PROVIDERS (upstreamProviders): ${what} ${twice} is used by two providers`);
   }
-  return { ...config, dataDir: path.resolve(config.dataDir) };
+  return { ...config, dataDir: path.resolve(config.dataDir), fhirBaseUrls: config.fhirBaseUrls.map(normalizeFhirBase) };
 }
 
 /** Environment text as the type the schema expects; other text that does not fit stays text, so the schema names the problem. */
-function parseText(text: string, kind: 'string' | 'integer' | 'boolean' | 'json', label: string): unknown {
+function parseText(text: string, kind: 'string' | 'integer' | 'boolean' | 'json' | 'list', label: string): unknown {
   if (kind === 'json') return parseJson(text, label);
+  if (kind === 'list') return text.split(',').map((item) => item.trim()).filter(Boolean);
   if (kind === 'integer' && /^-?\d+$/.test(text)) return Number(text);
   if (kind === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
   return text;

@@ -46,3 +46,19 @@ export function consentPage(outcome: AuthorizationOutcome & { kind: 'needs-conse
     },
   };
 }
+
+/** The patient picker of a practitioner's standalone launch: the patients they may choose, one to pick. */
+export function patientPickerPage(outcome: AuthorizationOutcome & { kind: 'needs-patient' }): PageModel {
+  const { interaction } = outcome;
+  return {
+    page: 'patient-picker',
+    title: 'Choose a patient',
+    data: {
+      client: interaction.clientName,
+      email: outcome.email,
+      action: `/interaction/${interaction.id}/patient`,
+      csrf: interaction.csrf,
+      patients: outcome.patients.map((id) => ({ id, label: `Patient/${id}` })),
+    },
+  };
+}

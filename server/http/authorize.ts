@@ -1,10 +1,10 @@
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { Services } from './services.js';
-import { beginAuthorization, expired, showInteraction, submitConsent, submitLogin, type AuthorizationOutcome } from '../oauth/authorization-flow.js';
+import { beginAuthorization, expired, showInteraction, submitConsent, submitLogin, submitPatient, type AuthorizationOutcome } from '../oauth/authorization-flow.js';
 import type { InteractionDocument } from '../oauth/interactions.js';
 import { ProtocolError, invalidRequest } from '../protocol/errors.js';
-import { consentPage, loginPage } from './authorize-pages.js';
+import { consentPage, loginPage, patientPickerPage, type PageModel } from './authorize-pages.js';
 import { setCookies } from './cookies.js';
 import { checkCsrf, formOf, renderErrorPage, renderPage } from './pages.js';
 
@@ -15,6 +15,7 @@ export function authorizeRoutes(router: Router, services: Services): void {
   router.get('/interaction/:id', asPage(services, show));
   router.post('/interaction/:id/login', asPage(services, login));
   router.post('/interaction/:id/consent', asPage(services, consent));
+  router.post('/interaction/:id/patient', asPage(services, pickPatient));
 }
 
 /**
@@ -32,11 +33,17 @@ export async function respondToAuthorization(ctx: Context, services: Services, o
       ctx.redirect(outcome.url);
       return;
     case 'needs-login':
-    case 'needs-consent': {
-      const page = outcome.kind === 'needs-login' ? loginPage(services.upstream, outcome) : consentPage(outcome);
+    case 'needs-consent':
+    case 'needs-patient': {
+      const page = pageOf(services, outcome);
       renderPage(ctx, services.views, page.page, page.title, page.data, page.status);
     }
   }
+}
+
+function pageOf(services: Services, outcome: AuthorizationOutcome & { kind: 'needs-login' | 'needs-consent' | 'needs-patient' }): PageModel {
+  if (outcome.kind === 'needs-login') return loginPage(services.upstream, outcome);
+  return outcome.kind === 'needs-consent' ? consentPage(outcome) : patientPickerPage(outcome);
 }
 
 type Step = (ctx: Context, services: Services) => Promise<AuthorizationOutcome>;
@@ -80,6 +87,13 @@ async function consent(ctx: Context, services: Services): Promise<AuthorizationO
   checkCsrf(form.csrf, found.csrf);
   const chosen = ([] as unknown[]).concat(form.scope ?? []).filter((s): s is string => typeof s === 'string');
   return submitConsent(services, found, stringField(form.decision), chosen);
+}
+
+async function pickPatient(ctx: Context, services: Services): Promise<AuthorizationOutcome> {
+  const found = await interactionOf(services, ctx);
+  const form = formOf(ctx);
+  checkCsrf(form.csrf, found.csrf);
+  return submitPatient(services, found, stringField(form.patient));
 }
 
 async function currentLogin(ctx: Context, services: Services) {

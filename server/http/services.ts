@@ -6,6 +6,7 @@ import type { ProviderMetadata } from '../federation/provider-metadata.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { Logger } from '../logger.js';
 import type { Interactions } from '../oauth/interactions.js';
+import type { Launches } from '../store/repositories/launches.js';
 import type { TokenService } from '../oauth/token-service.js';
 import type { DecisionLog } from '../policy/decision-log.js';
 import type { PolicyEngine } from '../policy/engine.js';
@@ -47,6 +48,8 @@ export interface Services {
   upstream: ProviderMetadata;
   sessions: Sessions;
   interactions: Interactions;
+  /** SMART EHR launch contexts (short-lived, single-use). */
+  launches: Launches;
   logins: Logins;
   tokenService: TokenService;
   views: Views;

@@ -5,16 +5,21 @@ import type { Accounts } from '../store/repositories/accounts.js';
 import { normalizeEmail } from '../store/repositories/accounts.js';
 import type { CookieToSet } from '../store/repositories/browser-bound.js';
 import type { ClientDocument, Clients } from '../store/repositories/clients.js';
+import type { Launches } from '../store/repositories/launches.js';
 import type { Tokens } from '../store/repositories/tokens.js';
+import { mayPickPatient } from '../smart/patient-pick.js';
 import { RedirectableError, parseAuthorizationRequest, type AuthorizationRequest } from './authorization-request.js';
 import { authorizationError, issueAuthorizationCode } from './authorization-response.js';
 import { decideConsent, type ConsentDeps } from './consent.js';
 import type { InteractionDocument, Interactions, Login } from './interactions.js';
 import { requireClient } from './clients/interaction-client.js';
+import { redeemLaunch } from './ehr-launch.js';
+import { needsPatient, patientStep, withPatient } from './launch-patient.js';
 
 export interface AuthorizationFlowDeps extends ConsentDeps {
-  config: { issuer: string };
+  config: { issuer: string; fhirBaseUrls: readonly string[] };
   clients: Clients;
+  launches: Launches;
   accounts: Accounts;
   interactions: Interactions;
   logins: Logins;
@@ -39,13 +44,16 @@ export type AuthorizationOutcome = (
   | { kind: 'error-redirect'; url: string; error: string }
   | { kind: 'needs-login'; interaction: InteractionView; email: string | undefined; failure?: { message: string; status: number } }
   | { kind: 'needs-consent'; interaction: InteractionView; email: string | undefined; consent: ConsentOutput; reconsent: boolean }
+  | { kind: 'needs-patient'; interaction: InteractionView; email: string | undefined; patients: string[] }
 ) & { cookies?: CookieToSet[]; signIn?: Login };
 
 /** GET/POST /authorize: validate, then sign in, ask consent or answer at once. `session` is the browser's current login. */
 export async function beginAuthorization(deps: AuthorizationFlowDeps, params: unknown, session: Login | null): Promise<AuthorizationOutcome> {
   const { issuer } = deps.config;
   try {
-    const { request, client } = await parseAuthorizationRequest(params, deps.clients);
+    const parsed = await parseAuthorizationRequest(params, deps.clients, deps.config.fhirBaseUrls);
+    const { client } = parsed;
+    const request = await redeemLaunch(deps, parsed.request);
     const login = session && !needsLogin(request, session.authTime) ? session : undefined;
     if (!login) {
       if (request.prompt.includes('none')) return errorRedirect(issuer, request, 'login_required', 'the user is not signed in');
@@ -64,8 +72,10 @@ export async function showInteraction(deps: AuthorizationFlowDeps, interaction: 
   const client = await requireClient(deps, interaction.request.clientId);
   const view = { id: interaction._id, csrf: interaction.csrf, clientName: clientName(client) };
   if (!interaction.login) return { kind: 'needs-login', interaction: view, email: interaction.request.loginHint };
-  const consent = await decideConsent(deps, client, interaction.login.accountId, interaction.request.scopes);
   const account = await deps.accounts.byId(interaction.login.accountId);
+  const step = await patientStep(deps, interaction.request, interaction.login);
+  if ('offer' in step) return { kind: 'needs-patient', interaction: view, email: account?.email, patients: step.offer };
+  const consent = await decideConsent(deps, client, interaction.login.accountId, interaction.request.scopes);
   return { kind: 'needs-consent', interaction: view, email: account?.email, consent, reconsent: interaction.request.prompt.includes('consent') };
 }
 
@@ -109,11 +119,28 @@ export async function submitConsent(deps: AuthorizationFlowDeps, interaction: In
   return { ...(await codeRedirect(deps, request, login, [...consent.granted, ...approved])), cookies: [cookie] };
 }
 
+/** POST /interaction/:id/patient: the patient a practitioner chose on the picker, if the access policy lets them. */
+export async function submitPatient(deps: AuthorizationFlowDeps, interaction: InteractionDocument, patient: string | undefined): Promise<AuthorizationOutcome> {
+  const { request, login } = interaction;
+  if (!login) throw invalidRequest('sign in first');
+  if (!needsPatient(request)) throw invalidRequest('this sign-in request does not ask for a patient');
+  const account = await deps.accounts.usable(login.accountId);
+  if (!account || !patient || !(await mayPickPatient(deps, account, patient))) throw invalidRequest('choose one of the patients offered');
+  const client = await requireClient(deps, request.clientId);
+  const chosen = withPatient(request, patient);
+  await deps.interactions.recordRequest(interaction._id, chosen);
+  return afterLogin(deps, chosen, client, login, { ...interaction, request: chosen });
+}
+
 export function expired() {
   return invalidRequest('this sign-in request has expired or was already used; start again from the app');
 }
 
-async function afterLogin(deps: AuthorizationFlowDeps, request: AuthorizationRequest, client: ClientDocument, login: Login, interaction: InteractionDocument | undefined): Promise<AuthorizationOutcome> {
+async function afterLogin(deps: AuthorizationFlowDeps, asked: AuthorizationRequest, client: ClientDocument, login: Login, interaction: InteractionDocument | undefined): Promise<AuthorizationOutcome> {
+  const step = await patientStep(deps, asked, login);
+  if ('offer' in step) return pickPatientFirst(deps, asked, login, interaction);
+  const { request } = step;
+  if (interaction && request !== asked) await deps.interactions.recordRequest(interaction._id, request);
   const consent = await decideConsent(deps, client, login.accountId, request.scopes);
   const mustAsk = consent.ask.length > 0 || request.prompt.includes('consent');
   if (!mustAsk) {
@@ -123,6 +150,14 @@ async function afterLogin(deps: AuthorizationFlowDeps, request: AuthorizationReq
     return { ...(await codeRedirect(deps, request, login, consent.granted)), cookies: [cookie] };
   }
   if (request.prompt.includes('none')) return errorRedirect(deps.config.issuer, request, 'consent_required', 'the user has not consented to these scopes');
+  if (interaction) return { kind: 'redirect', url: interactionPath(interaction) };
+  const started = await deps.interactions.start(request, login);
+  return { kind: 'redirect', url: interactionPath(started.interaction), cookies: [started.cookie] };
+}
+
+/** The picker comes before consent (what may be granted depends on the patient in context). */
+async function pickPatientFirst(deps: AuthorizationFlowDeps, request: AuthorizationRequest, login: Login, interaction: InteractionDocument | undefined): Promise<AuthorizationOutcome> {
+  if (request.prompt.includes('none')) return errorRedirect(deps.config.issuer, request, 'interaction_required', 'a patient must be chosen');
   if (interaction) return { kind: 'redirect', url: interactionPath(interaction) };
   const started = await deps.interactions.start(request, login);
   return { kind: 'redirect', url: interactionPath(started.interaction), cookies: [started.cookie] };

@@ -1,6 +1,8 @@
 import { invalidClient, invalidRequest } from '../protocol/errors.js';
 import { readParams, splitList } from '../protocol/params.js';
 import type { ClientDocument, Clients } from '../store/repositories/clients.js';
+import type { LaunchContext } from '../smart/launch-context.js';
+import { isSmartRequest, protectedFhirBase } from '../smart/smart-request.js';
 
 export type Prompt = 'none' | 'login' | 'consent';
 
@@ -16,6 +18,12 @@ export interface AuthorizationRequest {
   maxAge?: number;
   loginHint?: string;
   resource?: string;
+  /** SMART: the FHIR base the request is for (its `aud`, as configured); the access token's audience. */
+  aud?: string;
+  /** SMART EHR launch: the `launch` parameter, until the flow redeems it into `launchContext`. */
+  launch?: string;
+  /** SMART: the launch context (an EHR launch's, or the patient chosen in a standalone launch). */
+  launchContext?: LaunchContext;
 }
 
 /**
@@ -35,12 +43,12 @@ export class RedirectableError extends Error {
 
 const PARAMS = [
   'client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method',
-  'prompt', 'max_age', 'login_hint', 'resource', 'response_mode', 'request', 'request_uri',
+  'prompt', 'max_age', 'login_hint', 'resource', 'response_mode', 'request', 'request_uri', 'aud', 'launch',
 ] as const;
 
 const CODE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
-export async function parseAuthorizationRequest(query: unknown, clients: Clients): Promise<{ request: AuthorizationRequest; client: ClientDocument }> {
+export async function parseAuthorizationRequest(query: unknown, clients: Clients, fhirBaseUrls: readonly string[]): Promise<{ request: AuthorizationRequest; client: ClientDocument }> {
   const params = readParams(query, PARAMS);
   const client = params.client_id ? await clients.byId(params.client_id) : null;
   if (!client) throw invalidClient('unknown client_id');
@@ -67,6 +75,8 @@ export async function parseAuthorizationRequest(query: unknown, clients: Clients
   if (prompt.includes('none') && prompt.length > 1) fail('invalid_request', 'prompt=none cannot be combined with other values');
   if (params.max_age !== undefined && !/^\d{1,9}$/.test(params.max_age)) fail('invalid_request', 'max_age must be a non-negative integer');
   if (params.resource !== undefined && !isAbsoluteUriWithoutFragment(params.resource)) fail('invalid_target', 'resource must be an absolute URI without a fragment');
+  const aud = protectedFhirBase(params.aud, fhirBaseUrls);
+  if (isSmartRequest(scopes, params.launch, params.aud) && !aud) fail('invalid_request', 'aud must name a FHIR server this authorization server protects');
 
   return {
     client,
@@ -81,6 +91,8 @@ export async function parseAuthorizationRequest(query: unknown, clients: Clients
       ...(params.max_age !== undefined ? { maxAge: Number(params.max_age) } : {}),
       ...(params.login_hint !== undefined ? { loginHint: params.login_hint } : {}),
       ...(params.resource !== undefined ? { resource: params.resource } : {}),
+      ...(aud !== undefined ? { aud } : {}),
+      ...(params.launch !== undefined ? { launch: params.launch } : {}),
     },
   };
 }

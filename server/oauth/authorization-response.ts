@@ -31,6 +31,7 @@ export async function issueAuthorizationCode(
     authTime: login.authTime,
     ...(request.nonce !== undefined ? { nonce: request.nonce } : {}),
     ...(request.resource !== undefined ? { resource: request.resource } : {}),
+    ...(request.aud !== undefined ? { smart: { aud: request.aud, ...(request.launchContext ? { launchContext: request.launchContext } : {}) } } : {}),
     expiresAt: new Date(Date.now() + CODE_LIFETIME_SECONDS * 1000),
   });
   return redirectWith(request.redirectUri, deps.config.issuer, { code, state: request.state });

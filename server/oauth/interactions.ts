@@ -49,6 +49,11 @@ export class Interactions {
     return this.records.update(id, { login });
   }
 
+  /** Replaces the interaction's request (a SMART launch's patient, once chosen). */
+  recordRequest(id: string, request: AuthorizationRequest): Promise<void> {
+    return this.records.update(id, { request });
+  }
+
   /** Ends the interaction exactly once (a concurrent second submission gets null), with the cookie that unbinds it. */
   async finish(id: string): Promise<{ interaction: InteractionDocument | null; cookie: CookieToSet }> {
     const { record, cookie } = await this.records.finish(id);

@@ -5,7 +5,7 @@ import type { Config } from '../config/config.js';
 import { generateSecret, hashSecret } from '../crypto/secrets.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { AccountDocument } from '../store/repositories/accounts.js';
-import type { Lineage, Tokens } from '../store/repositories/tokens.js';
+import type { Lineage, SmartAuthorization, Tokens } from '../store/repositories/tokens.js';
 
 export interface AccessTokenRequest extends Lineage {
   /** The user, or the client itself for client_credentials. */
@@ -100,7 +100,7 @@ export class TokenService {
   }
 
   /** An opaque refresh token; only its hash is stored. */
-  async issueRefreshToken(request: Lineage & { accountId: string; grantId: string; familyId: string; scopes: string[]; authTime: number; resource?: string }) {
+  async issueRefreshToken(request: Lineage & { accountId: string; grantId: string; familyId: string; scopes: string[]; authTime: number; resource?: string; smart?: SmartAuthorization }) {
     const token = generateSecret();
     const now = Date.now();
     await this.tokens.refreshTokens.issue({
@@ -112,6 +112,7 @@ export class TokenService {
       scopes: request.scopes,
       authTime: request.authTime,
       ...(request.resource !== undefined ? { resource: request.resource } : {}),
+      ...(request.smart !== undefined ? { smart: request.smart } : {}),
       issuedAt: new Date(now),
       expiresAt: new Date(now + this.config.refreshTokenTtl * 1000),
     });

@@ -93,7 +93,7 @@ export interface ExchangeOutput {
 }
 
 /** Assent's own bearer APIs, by what their tokens must carry (policies/access/access.rego). */
-export type BearerApi = 'uma_protection' | 'sharing_rules' | 'uma_authorization' | 'userinfo';
+export type BearerApi = 'uma_protection' | 'sharing_rules' | 'uma_authorization' | 'userinfo' | 'smart_launch';
 
 /**
  * Input of `assent/access/decision` (schemas/policy/access.input.schema.json): may this verified
@@ -113,6 +113,14 @@ export type AccessInput =
       now: string;
       /** The signed-in account and when its holder last proved who they are (seconds since the epoch). */
       session: { sub: string; auth_time: number };
+    }
+  | {
+      api: 'pick_patient';
+      now: string;
+      /** The signed-in account choosing a patient for a SMART launch context, with its FHIR identity and compartments. */
+      account: { sub: string; fhirUser?: string; patients: string[] };
+      /** The patient id chosen (bare id). */
+      patient: string;
     };
 
 /** Output of `assent/access/decision` (schemas/policy/access.output.schema.json). */
@@ -124,7 +132,9 @@ export type AccessOutput =
   /** The person must sign in again first (OpenID Connect Core §3.1.2.6's login_required). */
   | { allow: false; error: 'login_required'; reason: string }
   /** An API the policy does not know. */
-  | { allow: false; error: 'invalid_request'; reason: string };
+  | { allow: false; error: 'invalid_request'; reason: string }
+  /** The account may not choose that patient (pick_patient). */
+  | { allow: false; error: 'access_denied'; reason: string };
 
 /** Every entrypoint of the bundle, by the name used in policies/entrypoints.json. */
 export interface Entrypoints {

@@ -45,5 +45,6 @@ export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = 
     codeId: consumed.codeId,
     nonce: consumed.nonce,
     resource: consumed.resource,
+    smart: consumed.smart,
   });
 };

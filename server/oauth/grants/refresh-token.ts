@@ -43,5 +43,6 @@ export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = async (dep
     // Keeps the code lineage, so a replay of the code also revokes tokens refreshed from it.
     codeId: current.codeId,
     resource: current.resource,
+    smart: current.smart,
   });
 };

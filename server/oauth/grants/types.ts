@@ -1,6 +1,8 @@
+import type { LaunchContext } from '../../smart/launch-context.js';
 import type { ClientDocument } from '../../store/repositories/clients.js';
 
-export interface TokenResponse {
+/** SMART App Launch: the token response carries the launch context (patient, encounter, fhirContext, …). */
+export interface TokenResponse extends LaunchContext {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;

@@ -3,6 +3,8 @@ import { invalidGrant } from '../../protocol/errors.js';
 import type { Accounts } from '../../store/repositories/accounts.js';
 import type { ClientDocument } from '../../store/repositories/clients.js';
 import type { Grants } from '../../store/repositories/grants.js';
+import type { SmartAuthorization } from '../../store/repositories/tokens.js';
+import { smartAccessClaims } from '../../smart/token-context.js';
 import type { TokenService } from '../token-service.js';
 import type { TokenResponse } from './types.js';
 
@@ -25,6 +27,8 @@ export interface UserTokenRequest {
   resource?: string;
   /** The scopes the refresh token carries (on refresh: the original ones, even when the access token is narrowed). */
   refreshScopes?: string[];
+  /** SMART: the FHIR base (the access token's audience) and the launch context, kept across refreshes. */
+  smart?: SmartAuthorization;
 }
 
 /**
@@ -39,19 +43,22 @@ export async function issueUserTokens(deps: UserTokenDeps, request: UserTokenReq
   const refreshable = refreshScopes.includes('offline_access') && client.metadata.grant_types.includes('refresh_token');
   const familyId = refreshable ? (request.familyId ?? randomUUID()) : undefined;
   const lineage = { clientId: client._id, accountId, grantId, codeId: request.codeId, familyId };
+  const { smart } = request;
+  const audience = smart?.aud ?? request.resource;
   const access = await deps.tokenService.issueAccessToken({
     ...lineage,
     subject: accountId,
     scopes,
     authTime,
-    ...(request.resource ? { audience: request.resource } : {}),
+    ...(audience ? { audience } : {}),
+    ...(smart ? { claims: smartAccessClaims(smart, account) } : {}),
   });
-  const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, scope: scopes.join(' ') };
+  const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, scope: scopes.join(' '), ...smart?.launchContext };
   if (scopes.includes('openid')) {
     response.id_token = await deps.tokenService.issueIdToken({ account, clientId: client._id, scopes, authTime, nonce: request.nonce, accessToken: access.token });
   }
   if (familyId) {
-    response.refresh_token = await deps.tokenService.issueRefreshToken({ ...lineage, familyId, scopes: refreshScopes, authTime, resource: request.resource });
+    response.refresh_token = await deps.tokenService.issueRefreshToken({ ...lineage, familyId, scopes: refreshScopes, authTime, resource: request.resource, smart });
   }
   return response;
 }

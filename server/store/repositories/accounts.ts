@@ -11,6 +11,10 @@ export interface AccountDocument extends StoredDocument {
   createdAt: Date;
   /** Set by the operator (npm run accounts -- disable): no sign-in, no new tokens. */
   disabled?: boolean;
+  /** The account's FHIR identity: `Patient/<id>` or `Practitioner/<id>`. */
+  fhirUser?: string;
+  /** A practitioner's patient compartments (bare patient ids); a patient reaches only its own. */
+  patients?: string[];
 }
 
 export class Accounts {
@@ -39,6 +43,11 @@ export class Accounts {
   async usable(sub: string) {
     const account = await this.byId(sub);
     return account && !account.disabled ? account : null;
+  }
+
+  /** Whether some account is this FHIR user (e.g. `Patient/alice`): how a patient id is known here. */
+  async hasFhirUser(fhirUser: string): Promise<boolean> {
+    return (await this.accounts.count({ fhirUser })) > 0;
   }
 
   /** Every account, oldest first. */

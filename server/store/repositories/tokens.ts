@@ -1,4 +1,11 @@
+import type { LaunchContext } from '../../smart/launch-context.js';
 import type { Collection, Filter, Store, StoredDocument } from '../port.js';
+
+/** What a SMART authorization carries into its tokens: the FHIR base (the access tokens' `aud`) and the launch context. */
+export interface SmartAuthorization {
+  aud: string;
+  launchContext?: LaunchContext;
+}
 
 /** What every issued artefact records about where it came from, so it can be revoked by any of these. */
 export interface Lineage {
@@ -21,6 +28,7 @@ export interface AuthorizationCodeDocument extends StoredDocument, Lineage {
   nonce?: string;
   authTime: number;
   resource?: string;
+  smart?: SmartAuthorization;
   expiresAt: Date;
   consumedAt?: Date;
 }
@@ -33,6 +41,8 @@ export interface RefreshTokenDocument extends StoredDocument, Lineage {
   scopes: string[];
   authTime: number;
   resource?: string;
+  /** Kept for every refresh, so a refreshed token has the same audience and context. */
+  smart?: SmartAuthorization;
   issuedAt: Date;
   expiresAt: Date;
   consumedAt?: Date;
