@@ -1,5 +1,7 @@
 import type { AccessTokenClaims } from '../../server/oauth/token-service.js';
 import { bearerAccessInput, linkAccessInput } from '../../server/http/access-input.js';
+import { pickPatientInput } from '../../server/smart/patient-pick.js';
+import type { AccountDocument } from '../../server/store/repositories/accounts.js';
 import { PolicyEngine } from '../../server/policy/engine.js';
 import { entrypointNames, type BearerApi, type EntrypointName } from '../../server/policy/entrypoints.js';
 import { consentCases } from './fixtures.js';
@@ -56,7 +58,7 @@ describe('access schemas, with the inputs the bearer gate and the link rule buil
     ['a client acting for itself, with several audiences', claims({ aud: [issuer, 'https://fhir.example.org'] })],
     ['a token without a scope or an audience', claims({ scope: '', sub: 'patient-1' })],
   ];
-  const apis: BearerApi[] = ['uma_protection', 'sharing_rules', 'uma_authorization', 'userinfo'];
+  const apis: BearerApi[] = ['uma_protection', 'sharing_rules', 'uma_authorization', 'userinfo', 'smart_launch'];
 
   describe.each(tokens)('%s', (_name, token) => {
     it.each(apis)('for %s: a valid input, and a valid output', (api) => {
@@ -75,6 +77,21 @@ describe('access schemas, with the inputs the bearer gate and the link rule buil
     const { result } = engine.decide('access', input);
     expect(violations(schemas.access.output, result)).toEqual([]);
     expect(result.allow).toBe(authTime === 1796191100);
+  });
+
+  const account = (fields: Partial<AccountDocument>): AccountDocument => ({ _id: 'acct-1', email: 'a@example.org', emailVerified: true, name: 'A', createdAt: now, ...fields });
+
+  it.each([
+    ['a patient picking itself', account({ fhirUser: 'Patient/alice' }), 'alice', true],
+    ['a practitioner picking a listed patient', account({ fhirUser: 'Practitioner/smith', patients: ['alice', 'bob'] }), 'bob', true],
+    ['a practitioner picking another patient', account({ fhirUser: 'Practitioner/smith', patients: ['alice'] }), 'bob', false],
+    ['an account without a FHIR identity', account({}), 'alice', false],
+  ])('a patient pick by %s: a valid input, and a valid output', (_name, who, patient, allowed) => {
+    const input = pickPatientInput(who, patient, now);
+    expect(violations(schemas.access.input, input)).toEqual([]);
+    const { result } = engine.decide('access', input);
+    expect(violations(schemas.access.output, result)).toEqual([]);
+    expect(result.allow).toBe(allowed);
   });
 
   it.each([
