@@ -58,7 +58,7 @@ export function patientPickerPage(outcome: AuthorizationOutcome & { kind: 'needs
       email: outcome.email,
       action: `/interaction/${interaction.id}/patient`,
       csrf: interaction.csrf,
-      patients: outcome.patients.map((id) => ({ id, label: `Patient/${id}` })),
+      patients: outcome.patients.map(({ id, name }) => ({ id, label: name ? `${name} (Patient/${id})` : `Patient/${id}` })),
     },
   };
 }

@@ -26,6 +26,12 @@ export interface AuthorizationFlowDeps extends ConsentDeps {
   tokens: Tokens;
 }
 
+/** A patient the picker offers: the id, and the name of the patient's own account here, if it has one. */
+export interface PatientOption {
+  id: string;
+  name?: string;
+}
+
 /** The interaction a page is for: where its forms post, the CSRF token they echo, whom they are for. */
 export interface InteractionView {
   id: string;
@@ -44,7 +50,7 @@ export type AuthorizationOutcome = (
   | { kind: 'error-redirect'; url: string; error: string }
   | { kind: 'needs-login'; interaction: InteractionView; email: string | undefined; failure?: { message: string; status: number } }
   | { kind: 'needs-consent'; interaction: InteractionView; email: string | undefined; consent: ConsentOutput; reconsent: boolean }
-  | { kind: 'needs-patient'; interaction: InteractionView; email: string | undefined; patients: string[] }
+  | { kind: 'needs-patient'; interaction: InteractionView; email: string | undefined; patients: PatientOption[] }
 ) & { cookies?: CookieToSet[]; signIn?: Login };
 
 /** GET/POST /authorize: validate, then sign in, ask consent or answer at once. `session` is the browser's current login. */
@@ -74,7 +80,7 @@ export async function showInteraction(deps: AuthorizationFlowDeps, interaction: 
   if (!interaction.login) return { kind: 'needs-login', interaction: view, email: interaction.request.loginHint };
   const account = await deps.accounts.byId(interaction.login.accountId);
   const step = await patientStep(deps, interaction.request, interaction.login);
-  if ('offer' in step) return { kind: 'needs-patient', interaction: view, email: account?.email, patients: step.offer };
+  if ('offer' in step) return { kind: 'needs-patient', interaction: view, email: account?.email, patients: await patientOptions(deps.accounts, step.offer) };
   const consent = await decideConsent(deps, client, interaction.login.accountId, interaction.request.scopes);
   return { kind: 'needs-consent', interaction: view, email: account?.email, consent, reconsent: interaction.request.prompt.includes('consent') };
 }
@@ -188,6 +194,11 @@ export function upstreamMaxAge(request: AuthorizationRequest): number | undefine
 function needsLogin(request: AuthorizationRequest, authTime: number) {
   if (request.prompt.includes('login')) return true;
   return request.maxAge !== undefined && Math.floor(Date.now() / 1000) - authTime > request.maxAge;
+}
+
+async function patientOptions(accounts: Accounts, ids: string[]): Promise<PatientOption[]> {
+  const named = new Map((await accounts.byFhirUsers(ids.map((id) => `Patient/${id}`))).map((a) => [a.fhirUser, a.name]));
+  return ids.map((id) => ({ id, ...(named.has(`Patient/${id}`) ? { name: named.get(`Patient/${id}`) } : {}) }));
 }
 
 function clientName(client: ClientDocument) {

@@ -34,6 +34,7 @@ describe.each(storeBackends)('the bearer gate of the own APIs ($name store)', (b
     ['GET', '/uma/rules'],
     ['POST', '/authz_request'],
     ['GET', '/userinfo'],
+    ['POST', '/smart/launch'],
   ])('%s %s without a token: a bare challenge, and no-store', async (method, path) => {
     expect(await call(method, path)).toMatchObject({ status: 401, error: 'invalid_token', challenge: 'Bearer', cacheControl: 'no-store' });
   });
@@ -43,6 +44,7 @@ describe.each(storeBackends)('the bearer gate of the own APIs ($name store)', (b
     ['GET', '/uma/rules', ['openid'], 'sharing_rules', 'an access token with scope sharing_rules, granted by the owner, is required'],
     ['POST', '/authz_request', ['openid'], 'uma_authorization', 'an authorization API token (scope uma_authorization) is required'],
     ['GET', '/userinfo', ['uma_protection'], 'openid', 'the access token lacks the openid scope'],
+    ['POST', '/smart/launch', ['uma_protection'], 'smart/launch', 'an access token with scope smart/launch is required'],
   ])('%s %s with a token that lacks the scope: 403 insufficient_scope naming it', async (method, path, scopes, scope, description) => {
     expect(await call(method, path, await token(scopes))).toEqual({
       status: 403,

@@ -216,7 +216,9 @@ describe.each(storeBackends)('SMART launch ($name store)', (backend) => {
       const { user, prepared, page } = await picker();
       expect(page.status).toBe(200);
       expect(offered(page)).toEqual(['carol', 'dave']);
-      expect(textOf(page.html)).toContain('Continue');
+      expect(textOf(page.html)).toContain('carol (Patient/carol)');
+      expect(textOf(page.html)).toContain('dave (Patient/dave)');
+      expect(textOf(page.html)).not.toContain('erin');
       const form = formOf(page, /\/patient$/);
       const after = await user.follow(await user.post(form.action, [...hiddenFields(form), ['patient', 'dave']]));
       const result = after.location && after.location.origin !== user.origin ? { callback: after.location } : await user.authorize(after.url, { email: PEOPLE.jones.email });

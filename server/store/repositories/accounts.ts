@@ -50,6 +50,11 @@ export class Accounts {
     return (await this.accounts.count({ fhirUser })) > 0;
   }
 
+  /** The accounts that are these FHIR users (e.g. `Patient/alice`). */
+  byFhirUsers(fhirUsers: string[]): Promise<AccountDocument[]> {
+    return this.accounts.find({ fhirUser: { $in: fhirUsers } });
+  }
+
   /** Every account, oldest first. */
   all() {
     return this.accounts.find({}, { sort: { createdAt: 1 } });
