@@ -245,6 +245,13 @@ describe.each(storeBackends)('SMART launch ($name store)', (backend) => {
       expect(answer.status).toBe(403);
     });
 
+    it('answers prompt=none with interaction_required when a practitioner would have to pick', async () => {
+      const { user } = userOf('jones');
+      expect((await user.signIn(PEOPLE.jones.email, DEMO_PASSWORD)).status).toBe(303);
+      const result = await user.authorize(app.prepare({ scope: 'openid launch/patient', aud: FHIR_BASE, prompt: 'none' }).url);
+      expect(result.callback?.searchParams.get('error')).toBe('interaction_required');
+    });
+
     it('goes on without a patient for an account that reaches none', async () => {
       const { user, options } = userOf('nobody');
       const tokens = await app.tokens(user, { scope: 'openid launch/patient', aud: FHIR_BASE }, options);
