@@ -21,7 +21,7 @@ export class Accounts {
   private constructor(private readonly accounts: Collection<AccountDocument>) {}
 
   static async open(store: Store) {
-    return new Accounts(await store.collection<AccountDocument>('accounts', { unique: ['email'] }));
+    return new Accounts(await store.collection<AccountDocument>('accounts', { unique: ['email'], indexed: ['fhirUser'] }));
   }
 
   /** Throws DuplicateKeyError when the email is taken. */
