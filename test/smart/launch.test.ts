@@ -82,13 +82,19 @@ describe.each(storeBackends)('SMART launch ($name store)', (backend) => {
       ['an unknown member', { patient: 'carol', practitioner: 'jones' }],
       ['a fhirContext that is not an array', { patient: 'carol', fhirContext: { reference: 'Encounter/1' } }],
       ['a fhirContext item without a reference', { patient: 'carol', fhirContext: [{ role: 'launch' }] }],
+      ['a fhirContext identifier that is not an object', { patient: 'carol', fhirContext: [{ identifier: 'urn:x|1' }] }],
+      ['a fhirContext item with an unknown member', { patient: 'carol', fhirContext: [{ reference: 'Encounter/1', display: 'x' }] }],
+      ['too many fhirContext items', { patient: 'carol', fhirContext: Array.from({ length: 21 }, (_, i) => ({ reference: `Encounter/${i}` })) }],
       ['a banner that is not a boolean', { patient: 'carol', need_patient_banner: 'yes' }],
       ['a style URL that is no URL', { patient: 'carol', smart_style_url: 'style.json' }],
       ['an unknown patient', { patient: 'zed' }],
       ['a practitioner as the patient', { patient: 'jones' }],
       ['an unknown app', { patient: 'carol', client_id: 'nope' }],
-    ])('refuses %s (400 invalid_request)', async (_name, body) => {
+    ])('refuses %s (400 invalid_request), storing nothing', async (_name, body) => {
+      const launches = await server.services.store.collection<LaunchDocument>('smart_launches');
+      const before = await launches.count({});
       expect(await createLaunch(body, await ehrToken())).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+      expect(await launches.count({})).toBe(before);
     });
 
     it('refuses a body that is not a JSON object', async () => {
@@ -100,7 +106,11 @@ describe.each(storeBackends)('SMART launch ($name store)', (backend) => {
     const context = {
       patient: 'carol',
       encounter: 'enc-7',
-      fhirContext: [{ reference: 'Encounter/enc-7' }, { canonical: 'http://example.org/Questionnaire/q|1', role: 'questionnaire' }],
+      fhirContext: [
+        { reference: 'Encounter/enc-7' },
+        { canonical: 'http://example.org/Questionnaire/q|1', role: 'questionnaire' },
+        { identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:7f3c' }, type: 'DocumentReference' },
+      ],
       need_patient_banner: false,
       smart_style_url: 'https://ehr.example.org/smart-style.json',
       intent: 'reconcile-medications',
