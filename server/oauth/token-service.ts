@@ -3,7 +3,7 @@ import { jwtVerify, type JWTPayload } from 'jose';
 import { signCompactJwt } from '../crypto/jws.js';
 import type { Config } from '../config/config.js';
 import { generateSecret, hashSecret } from '../crypto/secrets.js';
-import type { KeyRing } from '../keys/key-ring.js';
+import type { KeyRing, SigningAlgorithm } from '../keys/key-ring.js';
 import type { AccountDocument } from '../store/repositories/accounts.js';
 import type { Lineage, Tokens } from '../store/repositories/tokens.js';
 
@@ -80,8 +80,9 @@ export class TokenService {
     return { token, jti, expiresIn };
   }
 
-  async issueIdToken(options: { account: AccountDocument; clientId: string; scopes: string[]; authTime: number; nonce?: string; accessToken: string }) {
-    const key = await this.keys.signingKey();
+  /** Signed with the ring's key of `alg` (default: the ring's default algorithm); at_hash uses that algorithm's hash. */
+  async issueIdToken(options: { account: AccountDocument; clientId: string; scopes: string[]; authTime: number; nonce?: string; accessToken: string; alg?: SigningAlgorithm }) {
+    const key = await this.keys.signingKey(options.alg);
     const now = Math.floor(Date.now() / 1000);
     return signCompactJwt(
       { alg: key.alg, kid: key.kid, typ: 'JWT' },

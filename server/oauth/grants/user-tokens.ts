@@ -3,6 +3,7 @@ import { invalidGrant } from '../../protocol/errors.js';
 import type { Accounts } from '../../store/repositories/accounts.js';
 import type { ClientDocument } from '../../store/repositories/clients.js';
 import type { Grants } from '../../store/repositories/grants.js';
+import { idTokenAlgorithm } from '../id-token-algorithm.js';
 import type { TokenService } from '../token-service.js';
 import type { TokenResponse } from './types.js';
 
@@ -48,7 +49,7 @@ export async function issueUserTokens(deps: UserTokenDeps, request: UserTokenReq
   });
   const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, scope: scopes.join(' ') };
   if (scopes.includes('openid')) {
-    response.id_token = await deps.tokenService.issueIdToken({ account, clientId: client._id, scopes, authTime, nonce: request.nonce, accessToken: access.token });
+    response.id_token = await deps.tokenService.issueIdToken({ account, clientId: client._id, scopes, authTime, nonce: request.nonce, accessToken: access.token, alg: idTokenAlgorithm(client.metadata) });
   }
   if (familyId) {
     response.refresh_token = await deps.tokenService.issueRefreshToken({ ...lineage, familyId, scopes: refreshScopes, authTime, resource: request.resource });

@@ -15,6 +15,8 @@ export interface ClientMetadata {
   jwks?: JSONWebKeySet;
   jwks_uri?: string;
   token_endpoint_auth_signing_alg?: string;
+  /** OpenID Connect Registration §2; unset: see server/oauth/id-token-algorithm.ts. */
+  id_token_signed_response_alg?: 'ES256' | 'RS256';
   [extension: string]: unknown;
 }
 
