@@ -41,6 +41,8 @@ export interface Config {
   registrationAccessPolicy: 'open' | 'token';
   initialAccessToken?: string;
   allowInsecureRedirects?: boolean;
+  /** The FHIR servers Assent protects, normalised (no trailing slash). */
+  fhirBaseUrls: string[];
   upstreamProviders?: UpstreamProviderConfig[];
 }
 
@@ -136,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepIntervalSeconds: 60,
     sweepLimit: 50_000,
     registrationAccessPolicy: 'open',
+    fhirBaseUrls: [],
     ...merged,
   };
   const validate = validator();
