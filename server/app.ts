@@ -10,7 +10,9 @@ import { healthRoutes } from './http/health.js';
 import { hieOfOneRoutes } from './http/hie-of-one.js';
 import { logoutRoutes } from './http/logout.js';
 import { registrationMetadata, registrationRoutes } from './http/registration.js';
+import { smartConfigurationRoutes } from './http/smart-configuration.js';
 import { accessLog } from './http/middleware/access-log.js';
+import { cors } from './http/middleware/cors.js';
 import { errorHandler } from './http/middleware/error-handler.js';
 import { requestBody } from './http/middleware/request-body.js';
 import { requestId } from './http/middleware/request-id.js';
@@ -23,6 +25,7 @@ import { umaDiscoveryRoutes } from './http/uma-discovery.js';
 import { umaProtectionRoutes } from './http/uma-protection.js';
 import { userinfoRoutes } from './http/userinfo.js';
 import { wellKnownRoutes } from './http/well-known.js';
+import { RedirectOrigins } from './oauth/clients/redirect-origins.js';
 import { tokenExchangeMetadata } from './oauth/grants/token-exchange.js';
 import { buildMetadata, coreMetadata, oauthMetadata } from './oauth/metadata.js';
 
@@ -35,6 +38,8 @@ export function createApp(services: Services): Koa {
   app.use(requestId());
   app.use(accessLog(services.logger));
   app.use(securityHeaders({ https }));
+  const redirectOrigins = new RedirectOrigins(services.clients);
+  app.use(cors({ isClientOrigin: (origin) => redirectOrigins.has(origin) }));
   app.use(errorHandler(services.logger));
   app.use(async (ctx, next) => {
     ctx.cookies.secure = https;
@@ -54,6 +59,7 @@ export function createRouter(services: Services): Router {
   const router = new Router();
   healthRoutes(router, services);
   wellKnownRoutes(router, { metadata, keys: services.keys });
+  smartConfigurationRoutes(router, { metadata, issuer: services.config.issuer });
   umaDiscoveryRoutes(router, services, metadata);
   umaProtectionRoutes(router, services);
   authorizeRoutes(router, services);

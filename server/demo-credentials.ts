@@ -4,7 +4,7 @@ import type { SeedCredentials } from './seeds.js';
 
 /**
  * The generated credentials of the demo data, kept in `<dataDir>/demo-credentials.txt` (mode 0600)
- * from seeding until the demo patient first signs in with them, so a first start that fails after
+ * from seeding until a demo account first signs in with them, so a first start that fails after
  * seeding (port in use) does not lock the newcomer out: every start prints the file while it exists.
  */
 export class DemoCredentialsFile {
@@ -19,8 +19,8 @@ export class DemoCredentialsFile {
 
   async write(seeded: SeedCredentials): Promise<void> {
     if (seeded.passwords.length === 0 && seeded.clientSecrets.length === 0) return;
-    const lines = ['Demo credentials (deleted when the demo patient first signs in):'];
-    for (const p of seeded.passwords) lines.push(`  patient ${p.email}  password: ${p.generated ? p.password : '(ASSENT_DEMO_PASSWORD)'}`);
+    const lines = ['Demo credentials (deleted when a demo account first signs in):'];
+    for (const p of seeded.passwords) lines.push(`  account ${p.email}  password: ${p.generated ? p.password : '(ASSENT_DEMO_PASSWORD)'}`);
     for (const c of seeded.clientSecrets) lines.push(`  client  ${c.clientId}  secret: ${c.secret}`);
     await mkdir(path.dirname(this.file), { recursive: true });
     await writeFile(this.file, `${lines.join('\n')}\n`, { mode: 0o600 });
@@ -41,10 +41,10 @@ export class DemoCredentialsFile {
     }
   }
 
-  /** A successful password sign-in: the first one of a demo patient deletes the file. */
+  /** A successful password sign-in: the first one of a demo account deletes the file. */
   async signedIn(email: string): Promise<void> {
     const text = await this.read();
-    if (!text?.split('\n').some((line) => line.startsWith(`  patient ${email} `))) return;
+    if (!text?.split('\n').some((line) => line.startsWith(`  account ${email} `))) return;
     await rm(this.file, { force: true });
     this.gone = true;
   }

@@ -43,7 +43,7 @@ export interface RunningServer {
   services: Services;
   /** Credentials of demo data created by this start, if any. */
   seeded: SeedCredentials | undefined;
-  /** The demo credentials file while it exists (until the demo patient first signs in): its path and text. */
+  /** The demo credentials file while it exists (until a demo account first signs in): its path and text. */
   demoCredentials: { file: string; text: string } | undefined;
   /** Graceful stop: refuse new connections, let in-flight requests finish, close the store. */
   close(): Promise<void>;

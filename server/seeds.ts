@@ -4,13 +4,14 @@ import { hashPassword } from './crypto/password.js';
 import { generateSecret, hashSecret } from './crypto/secrets.js';
 import { projectRoot } from './config/config.js';
 import { DuplicateKeyError, type Store, type StoredDocument } from './store/port.js';
-import type { Accounts } from './store/repositories/accounts.js';
+import type { AccountDocument, Accounts } from './store/repositories/accounts.js';
+import { isFhirId, parseFhirUser } from './smart/fhir-user.js';
 import type { ClientMetadata, Clients } from './store/repositories/clients.js';
 import type { Resources } from './store/repositories/resources.js';
 import { validResourceDescription, type ResourceDescription } from './uma/resource-registration.js';
 
 interface SeedFile {
-  accounts: { email: string; name: string }[];
+  accounts: ({ email: string; name: string } & Pick<AccountDocument, 'fhirUser' | 'patients' | 'roles'>)[];
   clients: (ClientMetadata & { client_id: string })[];
   /** UMA resources as their resource server would register them for their owner (a seeded account). */
   resources: (ResourceDescription & { _id: string; owner: string; resource_server: string })[];
@@ -40,10 +41,12 @@ export async function seedDemoData(
   if (await meta.findOne({ _id: 'demo-seed' })) return undefined;
   const seeds = JSON.parse(await readFile(path.join(projectRoot, 'seeds/demo.json'), 'utf8')) as SeedFile;
   const credentials: SeedCredentials = { passwords: [], clientSecrets: [] };
-  for (const { email, name } of seeds.accounts) {
-    const password = demoPassword ?? generateSecret().slice(0, 16);
+  // One password for every demo account, so trying the patient, the practitioner and the admin is easy.
+  const password = demoPassword ?? generateSecret().slice(0, 16);
+  for (const { email, name, ...identity } of seeds.accounts) {
+    checkIdentity(email, identity);
     const created = await ignoreDuplicate(async () =>
-      repositories.accounts.create({ email, name, emailVerified: true, passwordHash: await hashPassword(password) }),
+      repositories.accounts.create({ email, name, emailVerified: true, passwordHash: await hashPassword(password), ...identity }),
     );
     if (created) credentials.passwords.push({ email, password, generated: demoPassword === undefined });
   }
@@ -73,6 +76,12 @@ export async function seedDemoData(
   }
   await ignoreDuplicate(() => meta.insert({ _id: 'demo-seed', seededAt: new Date() }));
   return credentials;
+}
+
+function checkIdentity(email: string, identity: Pick<AccountDocument, 'fhirUser' | 'patients'>) {
+  if (identity.fhirUser !== undefined && !parseFhirUser(identity.fhirUser)) throw new Error(`seeds/demo.json: ${email} has fhirUser ${identity.fhirUser}, not Patient/<id> or Practitioner/<id>`);
+  const bad = identity.patients?.find((id) => !isFhirId(id));
+  if (bad !== undefined) throw new Error(`seeds/demo.json: ${email} lists patient ${bad}, not a FHIR id`);
 }
 
 async function ignoreDuplicate(write: () => Promise<unknown>): Promise<boolean> {

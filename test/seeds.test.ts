@@ -19,7 +19,11 @@ describe.each(storeBackends)('demo seeds on the $name store', (backend) => {
   test('load once, with hashed credentials, and never again', async () => {
     const repositories = { accounts: await Accounts.open(store), clients: await Clients.open(store), resources: await Resources.open(store) };
     const first = await seedDemoData(store, repositories, undefined);
-    expect(first?.passwords).toEqual([{ email: 'alice@example.org', password: expect.any(String), generated: true }]);
+    const password = first?.passwords[0]?.password;
+    expect(first?.passwords).toEqual(
+      ['alice@example.org', 'bob@example.org', 'dr.smith@example.org', 'admin@example.org'].map((email) => ({ email, password: expect.any(String), generated: true })),
+    );
+    expect(new Set(first?.passwords.map((p) => p.password))).toEqual(new Set([password]));
     expect(first?.clientSecrets.map((c) => c.clientId)).toEqual(['demo-resource-server']);
 
     const alice = await repositories.accounts.byEmail('Alice@Example.org');

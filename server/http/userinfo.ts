@@ -11,7 +11,7 @@ export function userinfoRoutes(router: Router, services: Services): void {
     const { sub, scopes } = bearerCaller(ctx);
     const account = sub ? await services.accounts.byId(sub) : null;
     if (!account) throw invalidToken('the account of this token no longer exists');
-    ctx.body = claimsFor(account, scopes);
+    ctx.body = claimsFor(account, scopes, services.config.fhirBaseUrls[0]);
   };
   const openid = requireBearer(services, 'userinfo');
   router.get('/userinfo', openid, userinfo);

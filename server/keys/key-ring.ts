@@ -6,7 +6,7 @@ import type { Collection, Store, StoredDocument } from '../store/port.js';
 export type SigningAlgorithm = 'ES256' | 'ES384' | 'RS256' | 'RS384';
 
 /**
- * Lifecycle of a signing key: `next` is published in the JWKS but never signs, so relying parties
+ * Lifecycle of a signing key, kept for each algorithm of the ring separately: `next` is published in the JWKS but never signs, so relying parties
  * have it cached before it is used; `active` signs; `retired` is still published until every
  * token it signed has expired (its `expiresAt`), after which the store stops returning it.
  */
@@ -33,13 +33,24 @@ export interface KeyRingOptions {
   /** How long a token signed now can stay valid: retired keys stay published this much longer. */
   maxTokenLifetimeSeconds: number;
   cacheSeconds: number;
-  alg?: SigningAlgorithm;
+  /** The key sets the ring keeps, each with its own rotation; the first signs access tokens. */
+  algorithms?: SigningAlgorithm[];
   now?: () => Date;
+}
+
+/** ES256 for everything by default; RS256 for the ID tokens of clients that need it (SMART App Launch). */
+export const DEFAULT_ALGORITHMS: SigningAlgorithm[] = ['ES256', 'RS256'];
+
+interface Rotation {
+  alg: SigningAlgorithm;
+  activated: string;
+  retired: string[];
+  next: string;
 }
 
 interface Snapshot {
   loadedAt: number;
-  active: ActiveKey;
+  active: Map<SigningAlgorithm, ActiveKey>;
   jwks: { keys: JWK[] };
   verification: Map<string, CryptoKey>;
 }
@@ -59,9 +70,16 @@ export class KeyRing {
     return ring;
   }
 
-  /** The key to sign with now; reads the store at most once per cache period. */
-  async signingKey(): Promise<ActiveKey> {
-    return (await this.current()).active;
+  /** The algorithms the ring keeps keys for; the first is the default. */
+  get algorithms(): SigningAlgorithm[] {
+    return this.options.algorithms ?? DEFAULT_ALGORITHMS;
+  }
+
+  /** The key to sign with now (of the default algorithm unless one is named); reads the store at most once per cache period. */
+  async signingKey(alg: SigningAlgorithm = this.algorithms[0]!): Promise<ActiveKey> {
+    const key = (await this.current()).active.get(alg);
+    if (!key) throw new Error(`no active ${alg} signing key`);
+    return key;
   }
 
   async jwks(): Promise<{ keys: JWK[] }> {
@@ -76,29 +94,31 @@ export class KeyRing {
   }
 
   /**
-   * Promotes the published `next` key to `active`, retires the old active key (kept published
-   * until its tokens expire) and publishes a fresh `next` key. Safe to run from any process.
+   * For one algorithm's key set (the default one unless named): promotes the published `next`
+   * key to `active`, retires the old active key (kept published until its tokens expire) and
+   * publishes a fresh `next` key. Safe to run from any process.
    */
-  async rotate(): Promise<{ activated: string; retired: string[]; next: string }> {
+  async rotate(alg: SigningAlgorithm = this.algorithms[0]!): Promise<Rotation> {
     const now = this.now();
-    const next = (await this.keys.find({ status: 'next' }, { sort: { createdAt: 1 }, limit: 1 }))[0] ?? (await this.create('next'));
-    const previous = await this.keys.find({ status: 'active' });
+    const next = (await this.keys.find({ status: 'next', alg }, { sort: { createdAt: 1 }, limit: 1 }))[0] ?? (await this.create('next', alg));
+    const previous = await this.keys.find({ status: 'active', alg });
     await this.keys.update({ _id: next._id }, { status: 'active', activatedAt: now });
     const expiresAt = new Date(now.getTime() + (this.options.maxTokenLifetimeSeconds + this.options.cacheSeconds) * 1000);
     for (const old of previous) await this.keys.update({ _id: old._id }, { status: 'retired', retiredAt: now, expiresAt });
-    const fresh = await this.create('next');
+    const fresh = await this.create('next', alg);
     this.snapshot = undefined;
-    return { activated: next._id, retired: previous.map((k) => k._id), next: fresh._id };
+    return { alg, activated: next._id, retired: previous.map((k) => k._id), next: fresh._id };
   }
 
   private async ensureKeys() {
-    if ((await this.keys.count({ status: 'active' })) === 0) await this.create('active');
-    if ((await this.keys.count({ status: 'next' })) === 0) await this.create('next');
+    for (const alg of this.algorithms) {
+      if ((await this.keys.count({ status: 'active', alg })) === 0) await this.create('active', alg);
+      if ((await this.keys.count({ status: 'next', alg })) === 0) await this.create('next', alg);
+    }
     await this.current();
   }
 
-  private async create(status: 'active' | 'next'): Promise<SigningKeyDocument> {
-    const alg = this.options.alg ?? 'ES256';
+  private async create(status: 'active' | 'next', alg: SigningAlgorithm): Promise<SigningKeyDocument> {
     const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
     const publicJwk = { ...(await exportJWK(publicKey)), alg, use: 'sig' };
     const kid = await calculateJwkThumbprint(publicJwk);
@@ -126,25 +146,31 @@ export class KeyRing {
 
   private async load(): Promise<Snapshot> {
     const docs = await this.keys.find({}, { sort: { createdAt: 1 } });
-    // Two processes bootstrapping a fresh store at once may both create an active key; both are
-    // published, and every process signs with the same one: the most recently activated.
-    const active = docs
-      .filter((d) => d.status === 'active')
-      .sort((a, b) => (b.activatedAt?.getTime() ?? 0) - (a.activatedAt?.getTime() ?? 0) || a._id.localeCompare(b._id))[0];
-    if (!active) throw new Error('no active signing key in the store');
-    const privateJwk = JSON.parse(unseal(active.sealedPrivateJwk, this.options.secret)) as JWK;
-    const privateKey = (await importJWK(privateJwk, active.alg)) as CryptoKey;
+    const active = new Map<SigningAlgorithm, ActiveKey>();
+    for (const alg of this.algorithms) active.set(alg, await this.unsealed(newestActive(docs, alg), alg));
     const verification = new Map<string, CryptoKey>();
     for (const doc of docs) verification.set(doc._id, (await importJWK(doc.publicJwk, doc.alg)) as CryptoKey);
-    return {
-      loadedAt: Date.now(),
-      active: { kid: active._id, alg: active.alg, privateKey, privateKeyObject: createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' }) },
-      jwks: { keys: docs.map((d) => d.publicJwk) },
-      verification,
-    };
+    return { loadedAt: Date.now(), active, jwks: { keys: docs.map((d) => d.publicJwk) }, verification };
+  }
+
+  private async unsealed(doc: SigningKeyDocument | undefined, alg: SigningAlgorithm): Promise<ActiveKey> {
+    if (!doc) throw new Error(`no active ${alg} signing key in the store`);
+    const privateJwk = JSON.parse(unseal(doc.sealedPrivateJwk, this.options.secret)) as JWK;
+    const privateKey = (await importJWK(privateJwk, doc.alg)) as CryptoKey;
+    return { kid: doc._id, alg: doc.alg, privateKey, privateKeyObject: createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' }) };
   }
 
   private now() {
     return this.options.now?.() ?? new Date();
   }
+}
+
+/**
+ * Two processes bootstrapping a fresh store at once may both create an active key; both are
+ * published, and every process signs with the same one: the most recently activated.
+ */
+function newestActive(docs: SigningKeyDocument[], alg: SigningAlgorithm): SigningKeyDocument | undefined {
+  return docs
+    .filter((d) => d.status === 'active' && d.alg === alg)
+    .sort((a, b) => (b.activatedAt?.getTime() ?? 0) - (a.activatedAt?.getTime() ?? 0) || a._id.localeCompare(b._id))[0];
 }

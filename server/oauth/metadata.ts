@@ -1,4 +1,5 @@
 import { CLIENT_AUTH_METHODS } from './clients/authenticate.js';
+import { ID_TOKEN_ALGORITHMS } from './id-token-algorithm.js';
 import { KNOWN_SCOPES } from './scopes.js';
 
 /**
@@ -38,7 +39,7 @@ export const oauthMetadata: MetadataContribution = (issuer) => ({
   code_challenge_methods_supported: ['S256'],
   scopes_supported: KNOWN_SCOPES,
   subject_types_supported: ['public'],
-  id_token_signing_alg_values_supported: ['ES256'],
+  id_token_signing_alg_values_supported: [...ID_TOKEN_ALGORITHMS],
   claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'name', 'email', 'email_verified'],
   prompt_values_supported: ['none', 'login', 'consent'],
   authorization_response_iss_parameter_supported: true,

@@ -3,7 +3,8 @@ import { jwtVerify, type JWTPayload } from 'jose';
 import { signCompactJwt } from '../crypto/jws.js';
 import type { Config } from '../config/config.js';
 import { generateSecret, hashSecret } from '../crypto/secrets.js';
-import type { KeyRing } from '../keys/key-ring.js';
+import type { KeyRing, SigningAlgorithm } from '../keys/key-ring.js';
+import { fhirUserUrl } from '../smart/fhir-user.js';
 import type { AccountDocument } from '../store/repositories/accounts.js';
 import type { Lineage, SmartAuthorization, Tokens } from '../store/repositories/tokens.js';
 
@@ -24,14 +25,16 @@ export interface IssuedAccessToken {
   expiresIn: number;
 }
 
-/** Claims of the OpenID Connect standard scopes (Core §5.4) that Assent can fill. */
-const SCOPE_CLAIMS: Record<string, (account: AccountDocument) => Record<string, unknown>> = {
+/** Claims of the OpenID Connect standard scopes (Core §5.4) and SMART's `fhirUser` scope that Assent can fill. */
+const SCOPE_CLAIMS: Record<string, (account: AccountDocument, fhirBase: string | undefined) => Record<string, unknown>> = {
   profile: (a) => ({ name: a.name }),
   email: (a) => ({ email: a.email, email_verified: a.emailVerified }),
+  fhirUser: (a, fhirBase) => (a.fhirUser ? { fhirUser: fhirUserUrl(a.fhirUser, fhirBase) } : {}),
 };
 
-export function claimsFor(account: AccountDocument, scopes: string[]): Record<string, unknown> {
-  return Object.assign({ sub: account._id }, ...scopes.map((s) => SCOPE_CLAIMS[s]?.(account) ?? {}));
+/** The user's claims for these granted scopes; `fhirBase` resolves `fhirUser` to a URL (the first configured FHIR base). */
+export function claimsFor(account: AccountDocument, scopes: string[], fhirBase: string | undefined): Record<string, unknown> {
+  return Object.assign({ sub: account._id }, ...scopes.map((s) => SCOPE_CLAIMS[s]?.(account, fhirBase) ?? {}));
 }
 
 export type AccessTokenClaims = JWTPayload & { client_id: string; scope: string; jti: string };
@@ -43,7 +46,7 @@ export class TokenService {
   private readonly verified = new Map<string, AccessTokenClaims>();
 
   constructor(
-    private readonly config: Pick<Config, 'accessTokenTtl' | 'idTokenTtl' | 'refreshTokenTtl'> & { issuer: string },
+    private readonly config: Pick<Config, 'accessTokenTtl' | 'idTokenTtl' | 'refreshTokenTtl' | 'fhirBaseUrls'> & { issuer: string },
     private readonly keys: KeyRing,
     private readonly tokens: Tokens,
   ) {}
@@ -80,13 +83,14 @@ export class TokenService {
     return { token, jti, expiresIn };
   }
 
-  async issueIdToken(options: { account: AccountDocument; clientId: string; scopes: string[]; authTime: number; nonce?: string; accessToken: string }) {
-    const key = await this.keys.signingKey();
+  /** Signed with the ring's key of `alg` (default: the ring's default algorithm); at_hash uses that algorithm's hash. */
+  async issueIdToken(options: { account: AccountDocument; clientId: string; scopes: string[]; authTime: number; nonce?: string; accessToken: string; alg?: SigningAlgorithm }) {
+    const key = await this.keys.signingKey(options.alg);
     const now = Math.floor(Date.now() / 1000);
     return signCompactJwt(
       { alg: key.alg, kid: key.kid, typ: 'JWT' },
       {
-        ...claimsFor(options.account, options.scopes),
+        ...claimsFor(options.account, options.scopes, this.config.fhirBaseUrls[0]),
         iss: this.config.issuer,
         aud: options.clientId,
         iat: now,

@@ -1,5 +1,6 @@
 import type { AccountDocument } from '../store/repositories/accounts.js';
 import type { SmartAuthorization } from '../store/repositories/tokens.js';
+import { fhirUserUrl } from './fhir-user.js';
 
 /**
  * The claims a SMART access token carries so the FHIR server (by introspection or by reading the
@@ -12,6 +13,6 @@ export function smartAccessClaims(smart: SmartAuthorization, account: AccountDoc
     ...(patient !== undefined ? { patient } : {}),
     ...(encounter !== undefined ? { encounter } : {}),
     ...(fhirContext !== undefined ? { fhirContext } : {}),
-    ...(account.fhirUser !== undefined ? { fhirUser: `${smart.aud}/${account.fhirUser}` } : {}),
+    ...(account.fhirUser !== undefined ? { fhirUser: fhirUserUrl(account.fhirUser, smart.aud) } : {}),
   };
 }

@@ -118,7 +118,7 @@ describe.each(backends)('npm run accounts on the $name store', (backend) => {
     const listed = await accounts(env, ['list']);
     expect(listed.code).toBe(0);
     expect(listed.stdout).not.toContain('carol');
-    expect(listed.stdout).toMatch(new RegExp(`^EMAIL +NAME +STATUS +CREATED\n${BOB.replace('.', '\\.')} +Bob Builder +active +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\n`));
+    expect(listed.stdout).toMatch(new RegExp(`^EMAIL +NAME +STATUS +CREATED +FHIR USER +PATIENTS +ROLES\n${BOB.replace('.', '\\.')} +Bob Builder +active +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\n`));
     if (!server) await start();
   });
 
@@ -149,6 +149,19 @@ describe.each(backends)('npm run accounts on the $name store', (backend) => {
     expect((await accounts(env, ['list'])).stdout).toMatch(/bob@example\.org +Bob Builder +disabled/);
     expect(await administer(['enable', BOB])).toMatchObject({ code: 0, stdout: `enabled ${BOB}\n` });
     expect((await signIn(BOB, PASSWORD)).location?.pathname).toBe('/account');
+  });
+
+  test('set-fhir-user, add-patient, remove-patient, grant-role and revoke-role manage the FHIR identity and roles', async () => {
+    if (!backend.sharesStoreWithServer) await stop();
+    expect(await accounts(env, ['set-fhir-user', BOB, 'Practitioner/bob-1'])).toEqual({ code: 0, stdout: `${BOB}: Practitioner/bob-1\n`, stderr: '' });
+    expect(await accounts(env, ['add-patient', BOB, 'alice'])).toMatchObject({ code: 0, stdout: `${BOB}: Practitioner/bob-1; patients alice\n` });
+    expect(await accounts(env, ['grant-role', BOB, 'admin'])).toMatchObject({ code: 0, stdout: `${BOB}: Practitioner/bob-1; patients alice; roles admin\n` });
+    expect(await accounts(env, ['set-fhir-user', BOB, 'Doctor/x'])).toMatchObject({ code: 1, stderr: 'accounts: Doctor/x is not Patient/<id> or Practitioner/<id> (an id is 1 to 64 letters, digits, - or .)\n' });
+    expect(await accounts(env, ['add-patient', BOB, 'al ice'])).toMatchObject({ code: 1, stderr: 'accounts: al ice is not a FHIR id (1 to 64 letters, digits, - or .)\n' });
+    expect((await accounts(env, ['list'])).stdout).toMatch(/bob@example\.org +Bob Builder +active +\S+ \S+ +Practitioner\/bob-1 +alice +admin\n/);
+    expect(await accounts(env, ['remove-patient', BOB, 'alice'])).toMatchObject({ code: 0, stdout: `${BOB}: Practitioner/bob-1; roles admin\n` });
+    expect(await accounts(env, ['revoke-role', BOB, 'admin'])).toMatchObject({ code: 0, stdout: `${BOB}: Practitioner/bob-1\n` });
+    expect(await administer(['set-fhir-user', BOB, 'none'])).toMatchObject({ code: 0, stdout: `${BOB}: no FHIR identity\n` });
   });
 
   test('reset-password replaces the password and ends every session', async () => {

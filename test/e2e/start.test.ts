@@ -50,7 +50,7 @@ describe('starting the server from the command line', () => {
 
     const second = launchServer({ ASSENT_PORT: '0', ASSENT_DATA_DIR: dataDir });
     const url = await second.listening;
-    const password = /patient alice@example\.org\s+password: (\S+)/.exec(second.output().stdout)?.[1];
+    const password = /account alice@example\.org\s+password: (\S+)/.exec(second.output().stdout)?.[1];
     expect(password).toBeDefined();
     expect(second.output().stdout).toContain(`(kept in ${file} until then)`);
     const user = new BrowserlessUser(url);

@@ -46,11 +46,11 @@ describe.each(storeBackends)('sharing dashboard on the $name store', (backend) =
   beforeAll(async () => {
     server = await startTestServer(backend);
     aliceId = await accountId(server.services);
-    await createAccount(server.services, 'bob@example.org');
+    await createAccount(server.services, 'bob.other@example.org');
     await addResource(server.services, aliceId, { id: 'res-med', name: 'Medication list', type: 'medication', scopes: ['read', 'write'] });
     await addResource(server.services, aliceId, { id: 'res-lab', name: 'Lab results', type: 'lab', scopes: ['read'] });
     alice = await signedIn(server.url);
-    bob = await signedIn(server.url, 'bob@example.org');
+    bob = await signedIn(server.url, 'bob.other@example.org');
   });
   afterAll(() => server.stop());
 

@@ -45,8 +45,8 @@ describe.each(storeBackends)('sharing rules API on the $name store', (backend) =
     server = await startTestServer(backend);
     const client = await registerRulesClient(server.url);
     alice = await ownerToken(server.url, client);
-    await createAccount(server.services, 'bob@example.org');
-    bob = await ownerToken(server.url, client, 'bob@example.org');
+    await createAccount(server.services, 'bob.other@example.org');
+    bob = await ownerToken(server.url, client, 'bob.other@example.org');
     aliceId = await accountId(server.services);
     await addResource(server.services, aliceId, { id: 'res-med', name: 'Medication list', type: 'medication', scopes: ['read', 'write'] });
     await addResource(server.services, aliceId, { id: 'res-lab', name: 'Lab results', type: 'lab', scopes: ['read'] });
@@ -241,9 +241,9 @@ describe.each(storeBackends)('sharing rules API on the $name store', (backend) =
     });
 
     it('uses a local account as it would prove itself', async () => {
-      await call('POST', '/uma/rules', alice, { id: 'bob', effect: 'allow', grantee: { email: 'bob@example.org' }, resources: { ids: ['res-lab'] } });
-      const reply = await call('POST', '/uma/rules/preview', alice, { email: 'bob@example.org' });
-      expect((reply.body.requesting_party as { sub: string }).sub).toBe(await accountId(server.services, 'bob@example.org'));
+      await call('POST', '/uma/rules', alice, { id: 'bob', effect: 'allow', grantee: { email: 'bob.other@example.org' }, resources: { ids: ['res-lab'] } });
+      const reply = await call('POST', '/uma/rules/preview', alice, { email: 'bob.other@example.org' });
+      expect((reply.body.requesting_party as { sub: string }).sub).toBe(await accountId(server.services, 'bob.other@example.org'));
       expect(answers(reply)['res-lab read']).toBe('yes (bob)');
       await call('DELETE', '/uma/rules/bob', alice);
     });

@@ -5,6 +5,7 @@ import type { ClientDocument } from '../../store/repositories/clients.js';
 import type { Grants } from '../../store/repositories/grants.js';
 import type { SmartAuthorization } from '../../store/repositories/tokens.js';
 import { smartAccessClaims } from '../../smart/token-context.js';
+import { idTokenAlgorithm } from '../id-token-algorithm.js';
 import type { TokenService } from '../token-service.js';
 import type { TokenResponse } from './types.js';
 
@@ -55,7 +56,7 @@ export async function issueUserTokens(deps: UserTokenDeps, request: UserTokenReq
   });
   const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, scope: scopes.join(' '), ...smart?.launchContext };
   if (scopes.includes('openid')) {
-    response.id_token = await deps.tokenService.issueIdToken({ account, clientId: client._id, scopes, authTime, nonce: request.nonce, accessToken: access.token });
+    response.id_token = await deps.tokenService.issueIdToken({ account, clientId: client._id, scopes, authTime, nonce: request.nonce, accessToken: access.token, alg: idTokenAlgorithm(client.metadata) });
   }
   if (familyId) {
     response.refresh_token = await deps.tokenService.issueRefreshToken({ ...lineage, familyId, scopes: refreshScopes, authTime, resource: request.resource, smart });

@@ -11,10 +11,12 @@ export interface AccountDocument extends StoredDocument {
   createdAt: Date;
   /** Set by the operator (npm run accounts -- disable): no sign-in, no new tokens. */
   disabled?: boolean;
-  /** The account's FHIR identity: `Patient/<id>` or `Practitioner/<id>`. */
+  /** The account's FHIR identity (SMART `fhirUser`): `Patient/<id>` or `Practitioner/<id>`. */
   fhirUser?: string;
-  /** A practitioner's patient compartments (bare patient ids); a patient reaches only its own. */
+  /** The patient ids (bare, e.g. `alice`) whose compartments a practitioner may reach; a patient reaches only its own. */
   patients?: string[];
+  /** Operator-granted roles, e.g. `admin`. */
+  roles?: string[];
 }
 
 export class Accounts {
@@ -61,8 +63,19 @@ export class Accounts {
   }
 
   /** Sets fields of one account; false when there is none with this id. */
-  async change(sub: string, fields: Partial<Pick<AccountDocument, 'passwordHash' | 'disabled' | 'name'>>): Promise<boolean> {
+  async change(sub: string, fields: Partial<Pick<AccountDocument, 'passwordHash' | 'disabled' | 'name' | 'fhirUser' | 'patients' | 'roles'>>): Promise<boolean> {
     return (await this.accounts.update({ _id: sub }, fields)) === 1;
+  }
+
+  /** The account without its FHIR identity and patient list; false when there is none with this id. */
+  async clearFhirIdentity(sub: string): Promise<boolean> {
+    const account = await this.byId(sub);
+    if (!account) return false;
+    const rest: AccountDocument = { ...account };
+    delete rest.fhirUser;
+    delete rest.patients;
+    await this.accounts.upsert(rest);
+    return true;
   }
 }
 

@@ -15,6 +15,8 @@ export interface ClientMetadata {
   jwks?: JSONWebKeySet;
   jwks_uri?: string;
   token_endpoint_auth_signing_alg?: string;
+  /** OpenID Connect Registration §2; unset: see server/oauth/id-token-algorithm.ts. */
+  id_token_signed_response_alg?: 'ES256' | 'RS256';
   [extension: string]: unknown;
 }
 
@@ -81,7 +83,29 @@ export class Clients {
     }
   }
 
+  /** The origins (scheme://host:port) of every registered client's redirect URIs. */
+  async redirectOrigins(): Promise<Set<string>> {
+    const origins = new Set<string>();
+    for (const client of await this.clients.find({})) {
+      for (const uri of client.metadata.redirect_uris) {
+        const origin = originOf(uri);
+        if (origin) origins.add(origin);
+      }
+    }
+    return origins;
+  }
+
   recordAuthenticationFailure(clientId: string, at: Date) {
     return this.clients.update({ _id: clientId }, { authFailedAt: at });
+  }
+}
+
+/** A URL's origin; undefined for a URL without one (custom schemes of native apps) or not a URL. */
+function originOf(uri: string): string | undefined {
+  try {
+    const { origin } = new URL(uri);
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
   }
 }
