@@ -15,6 +15,8 @@ export interface ClientMetadata {
   jwks?: JSONWebKeySet;
   jwks_uri?: string;
   token_endpoint_auth_signing_alg?: string;
+  /** Assent's member: the FHIR bases (no trailing slash) whose resource server this client is; operator-configured only. */
+  fhir_base_urls?: string[];
   [extension: string]: unknown;
 }
 
@@ -24,7 +26,7 @@ export interface ClientDocument extends StoredDocument {
   metadata: ClientMetadata;
   secretHash?: string;
   registrationTokenHash?: string;
-  source: 'seed' | 'registration';
+  source: 'seed' | 'registration' | 'operator';
   createdAt: Date;
   /** When a client authentication last failed: throttling is checked only within its window (server/oauth/clients/authenticate.ts). */
   authFailedAt?: Date;
