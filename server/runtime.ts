@@ -35,6 +35,7 @@ import { Views } from './views/render.js';
 import { clientAuthenticator } from './oauth/clients/authenticate.js';
 import { revokeClientIssuance } from './oauth/clients/client-revocation.js';
 import { ClientRegistration } from './oauth/clients/registration.js';
+import { upsertOperatorClients } from './oauth/clients/operator-clients.js';
 import { StartupError } from './startup-error.js';
 import { answerClientErrors } from './http/client-error.js';
 
@@ -64,6 +65,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const demo = await seedIfNew(config, store, core, options.seedDemo ?? store.kind === 'embedded');
   const server = httpServer(config, logger);
   try {
+    await upsertOperatorClients({ ...core, config }, config.clients ?? []);
     await listen(server, config.port, config.host ?? '127.0.0.1');
   } catch (err) {
     // Closed, so that a caller in the same process (a test, a retry) can open the directory again.

@@ -121,7 +121,7 @@ export class ClientRegistration {
  * `registration` policy allowed its scopes and members: a refusal is invalid_client_metadata
  * naming each refused item. The decision is recorded like any other.
  */
-export async function clientMetadata(deps: Pick<RegistrationDeps, 'decisions' | 'config'>, source: RegistrationInput['source'], clientId: string, body: unknown): Promise<ClientMetadata> {
+export async function clientMetadata(deps: { decisions: DecisionLog; config: MetadataConfig }, source: RegistrationInput['source'], clientId: string, body: unknown): Promise<ClientMetadata> {
   const metadata = await validMetadata(body, deps.config, (grantTypes) => defaultScopes(deps.decisions, clientId, grantTypes));
   const input: RegistrationInput = { source, scopes: [...new Set(metadata.scope.split(' ').filter(Boolean))], members: Object.keys(metadata) };
   const { result } = await deps.decisions.decide('registration', input);
@@ -148,12 +148,15 @@ const registrationTokenRefused = () => invalidToken('the registration access tok
 
 type MetadataInput = Partial<ClientMetadata>;
 
+/** What the metadata checks read of the configuration. */
+type MetadataConfig = Pick<RegistrationDeps['config'], 'allowInsecureRedirects'>;
+
 /**
  * Schema-valid metadata with RFC 7591 §2 defaults filled and the rules that span fields checked.
  * Unknown members are dropped (RFC 7591 §2); null members count as omitted (RFC 7592 §2.2).
  * The default scope is asked for only once everything else is valid.
  */
-async function validMetadata(body: unknown, config: RegistrationDeps['config'], defaultScopes: (grantTypes: readonly string[]) => Promise<string[]>): Promise<ClientMetadata> {
+async function validMetadata(body: unknown, config: MetadataConfig, defaultScopes: (grantTypes: readonly string[]) => Promise<string[]>): Promise<ClientMetadata> {
   if (!isObject(body)) throw invalidClientMetadata('the request body must be a JSON object');
   const input = Object.fromEntries(Object.entries(structuredClone(body)).filter(([, value]) => value !== null));
   const validate = schemaValidator();
@@ -174,7 +177,7 @@ async function validMetadata(body: unknown, config: RegistrationDeps['config'], 
   return input.scope === undefined ? { ...metadata, scope: (await defaultScopes(grantTypes)).join(' ') } : metadata;
 }
 
-function checkConsistency(metadata: ClientMetadata, config: RegistrationDeps['config']) {
+function checkConsistency(metadata: ClientMetadata, config: MetadataConfig) {
   const usesCode = metadata.grant_types.includes('authorization_code');
   const method = metadata.token_endpoint_auth_method;
   if (usesCode && metadata.redirect_uris.length === 0) throw invalidRedirectUri('redirect_uris is required for the authorization_code grant');
@@ -194,7 +197,7 @@ function checkConsistency(metadata: ClientMetadata, config: RegistrationDeps['co
 
 const REDIRECT_LISTS = ['redirect_uris', 'claims_redirect_uris', 'post_logout_redirect_uris'] as const;
 
-function checkRedirectUris(metadata: ClientMetadata, config: RegistrationDeps['config']) {
+function checkRedirectUris(metadata: ClientMetadata, config: MetadataConfig) {
   const native = metadata.application_type === 'native';
   for (const list of REDIRECT_LISTS) {
     const uris = (metadata[list] ?? []) as string[];

@@ -64,6 +64,22 @@ export class Clients {
     return (await this.clients.update({ _id: clientId }, { metadata })) > 0;
   }
 
+  /**
+   * Writes an operator-configured client over whatever had its client_id (source `operator`, no
+   * registration access token), keeping when it first appeared and its last failed authentication.
+   */
+  async putOperatorClient(clientId: string, metadata: ClientMetadata, secretHash: string | undefined): Promise<void> {
+    const existing = await this.byId(clientId);
+    await this.clients.upsert({
+      _id: clientId,
+      metadata,
+      ...(secretHash ? { secretHash } : {}),
+      source: 'operator',
+      createdAt: existing?.createdAt ?? new Date(),
+      ...(existing?.authFailedAt ? { authFailedAt: existing.authFailedAt } : {}),
+    });
+  }
+
   /** False when there was no such client. */
   async delete(clientId: string): Promise<boolean> {
     return (await this.clients.delete({ _id: clientId })) > 0;
