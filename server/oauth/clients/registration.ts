@@ -123,12 +123,16 @@ export class ClientRegistration {
  */
 export async function clientMetadata(deps: { decisions: DecisionLog; config: MetadataConfig }, source: RegistrationInput['source'], clientId: string, body: unknown): Promise<ClientMetadata> {
   const metadata = await validMetadata(body, deps.config, (grantTypes) => defaultScopes(deps.decisions, clientId, grantTypes));
-  const input: RegistrationInput = { source, scopes: [...new Set(metadata.scope.split(' ').filter(Boolean))], members: Object.keys(metadata) };
-  const { result } = await deps.decisions.decide('registration', input);
+  const { result } = await deps.decisions.decide('registration', registrationInput(source, metadata));
   if (!result.allow) {
     throw invalidClientMetadata(`only the operator can configure ${result.refused.map((item) => (item.kind === 'scope' ? `scope ${item.name}` : item.name)).join(', ')}`);
   }
   return metadata;
+}
+
+/** The `registration` input: where the client comes from, its scopes, and the names of its metadata members. */
+export function registrationInput(source: RegistrationInput['source'], metadata: ClientMetadata): RegistrationInput {
+  return { source, scopes: [...new Set(metadata.scope.split(' ').filter(Boolean))], members: Object.keys(metadata) };
 }
 
 /**
