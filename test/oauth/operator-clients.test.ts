@@ -1,4 +1,6 @@
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { ConfigError } from '../../server/config/config.js';
 import { hashSecret } from '../../server/crypto/secrets.js';
 import { startServer, type RunningServer } from '../../server/runtime.js';
@@ -44,6 +46,21 @@ describe('operator clients in the configuration', () => {
     const config = testConfig(clientsEnv(clients));
     await expect(config).rejects.toThrow(ConfigError);
     await expect(config).rejects.toThrow(message);
+  });
+
+  it('are read from the config file too, the environment winning; fhirBaseUrls beside them', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'assent-config-'));
+    const file = path.join(dir, 'config.json');
+    await writeFile(file, JSON.stringify({ clients: [app], fhirBaseUrls: ['https://fhir.example.org/r4/'] }));
+    try {
+      expect((await testConfig({ ASSENT_CONFIG: file })).clients).toEqual([app]);
+      expect((await testConfig({ ASSENT_CONFIG: file })).fhirBaseUrls).toEqual(['https://fhir.example.org/r4']);
+      expect((await testConfig({ ASSENT_CONFIG: file, ...clientsEnv([fhirServer]) })).clients).toEqual([fhirServer]);
+      await writeFile(file, JSON.stringify({ clients: [{ ...app, grant_types: ['password'] }] }));
+      await expect(testConfig({ ASSENT_CONFIG: file })).rejects.toThrow(/ASSENT_CLIENTS \(clients\/0\/grant_types\/0\): must be one of/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('ASSENT_CLIENTS that is not JSON stops start-up', async () => {
