@@ -133,6 +133,20 @@ describe.each(storeBackends)('operator clients on the $name store', (backend) =>
     expect((await response.json()).scope).toBe('access_evaluation smart/launch');
   });
 
+  it('an operator client removed from the configuration is retired at the next start-up, what it was issued revoked', async () => {
+    const response = await fetch(`${running!.url}/token`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from(`fhir-server:${FHIR_SECRET}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials' }),
+    });
+    expect(response.status).toBe(200);
+    const { jti } = JSON.parse(Buffer.from((await response.json()).access_token.split('.')[1], 'base64url').toString()) as { jti: string };
+    const server = await restart([ehr(SECOND_SECRET, { client_name: 'Hospital EHR 2', scope: 'smart/launch access_evaluation' }), app]);
+    expect(await clientDocument('fhir-server')).toBeNull();
+    expect(await clientDocument('ehr')).not.toBeNull();
+    expect((await server.services.tokens.accessTokens.byJti(jti))?.revokedAt).toBeInstanceOf(Date);
+  });
+
   it('an operator client is not managed through /register (RFC 7592)', async () => {
     const response = await fetch(`${running!.url}/register/ehr`, { headers: { Authorization: `Bearer ${SECOND_SECRET}` } });
     expect(response.status).toBe(401);

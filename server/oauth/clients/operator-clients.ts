@@ -12,6 +12,8 @@ export interface OperatorClientDeps {
   /** The `registration` policy (source operator) and, for a client without scope, the `consent` policy's defaults. */
   decisions: DecisionLog;
   config: { allowInsecureRedirects?: boolean };
+  /** Revokes what a client was issued (server/oauth/clients/client-revocation.ts), for a client the operator removed. */
+  revokeIssuance: (clientId: string) => Promise<void>;
 }
 
 /**
@@ -20,6 +22,8 @@ export interface OperatorClientDeps {
  * entry changed and restarted is the client changed. Every entry is checked as a registration
  * would be (defaults, redirect URIs, auth method and credentials, the `registration` policy)
  * before any is written, so a bad entry stops start-up naming it and leaves the store as it was.
+ * An operator client no longer configured is retired as RFC 7592 deletes a client: what it was
+ * issued is revoked before and after it is deleted.
  */
 export async function upsertOperatorClients(deps: OperatorClientDeps, entries: readonly OperatorClientConfig[]): Promise<void> {
   const checked: { clientId: string; metadata: ClientMetadata; secretHash?: string }[] = [];
@@ -33,6 +37,13 @@ export async function upsertOperatorClients(deps: OperatorClientDeps, entries: r
     checked.push({ clientId, metadata, ...(secret !== undefined ? { secretHash: hashSecret(secret) } : {}) });
   }
   for (const { clientId, metadata, secretHash } of checked) await deps.clients.putOperatorClient(clientId, metadata, secretHash);
+  const configured = new Set(checked.map((client) => client.clientId));
+  for (const clientId of await deps.clients.operatorClientIds()) {
+    if (configured.has(clientId)) continue;
+    await deps.revokeIssuance(clientId);
+    await deps.clients.delete(clientId);
+    await deps.revokeIssuance(clientId);
+  }
 }
 
 async function checkedMetadata(deps: OperatorClientDeps, index: number, clientId: string, body: Record<string, unknown>): Promise<ClientMetadata> {

@@ -80,6 +80,11 @@ export class Clients {
     });
   }
 
+  /** The client_ids of every operator-configured client stored. */
+  async operatorClientIds(): Promise<string[]> {
+    return (await this.clients.find({ source: 'operator' })).map((client) => client._id);
+  }
+
   /** False when there was no such client. */
   async delete(clientId: string): Promise<boolean> {
     return (await this.clients.delete({ _id: clientId })) > 0;
