@@ -35,6 +35,7 @@ import { Views } from './views/render.js';
 import { clientAuthenticator } from './oauth/clients/authenticate.js';
 import { revokeClientIssuance } from './oauth/clients/client-revocation.js';
 import { ClientRegistration } from './oauth/clients/registration.js';
+import { upsertOperatorClients } from './oauth/clients/operator-clients.js';
 import { StartupError } from './startup-error.js';
 import { answerClientErrors } from './http/client-error.js';
 
@@ -64,6 +65,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const demo = await seedIfNew(config, store, core, options.seedDemo ?? store.kind === 'embedded');
   const server = httpServer(config, logger);
   try {
+    await upsertOperatorClients({ ...core, config, revokeIssuance: (clientId) => revokeOnStore(store, clientId) }, config.clients ?? []);
     await listen(server, config.port, config.host ?? '127.0.0.1');
   } catch (err) {
     // Closed, so that a caller in the same process (a test, a retry) can open the directory again.
@@ -115,6 +117,12 @@ async function openCore(config: Config, store: Store): Promise<Core> {
   });
   const [accounts, clients, resources] = await Promise.all([Accounts.open(store), Clients.open(store), Resources.open(store)]);
   return { policy, keys, decisions: await DecisionLog.open(store, policy, config), accounts, clients, resources };
+}
+
+/** Revokes a client's issuance before the services exist (an operator client removed from the configuration). */
+async function revokeOnStore(store: Store, clientId: string): Promise<void> {
+  const [tokens, grants, uma] = await Promise.all([Tokens.open(store), Grants.open(store), UmaStore.open(store)]);
+  await revokeClientIssuance({ tokens, grants, uma }, clientId);
 }
 
 /** Loads the demo data into a never-seeded store when asked; the demo credentials file, and its text while it exists. */

@@ -43,8 +43,17 @@ export interface Config {
   initialAccessToken?: string;
   allowInsecureRedirects?: boolean;
   upstreamProviders?: UpstreamProviderConfig[];
+  /** Operator-configured clients (server/oauth/clients/operator-clients.ts), upserted at every start-up. */
+  clients?: OperatorClientConfig[];
   /** The FHIR servers Assent protects: a SMART authorization request's `aud` must be one of them (no trailing slash). */
   fhirBaseUrls: string[];
+}
+
+/** An operator-configured client: RFC 7591 client metadata (checked against schemas/client-metadata.schema.json) plus its credentials. */
+export interface OperatorClientConfig {
+  client_id: string;
+  client_secret?: string;
+  [member: string]: unknown;
 }
 
 /** An upstream identity provider (schemas/config.schema.json#/properties/upstreamProviders). */
@@ -99,6 +108,7 @@ const ENVIRONMENT: { key: keyof Config; env: string; kind: 'string' | 'integer' 
   { key: 'allowInsecureRedirects', env: 'ASSENT_ALLOW_INSECURE_REDIRECTS', kind: 'boolean' },
   { key: 'upstreamProviders', env: 'ASSENT_UPSTREAM_PROVIDERS', kind: 'json' },
   { key: 'fhirBaseUrls', env: 'ASSENT_FHIR_BASE_URLS', kind: 'list' },
+  { key: 'clients', env: 'ASSENT_CLIENTS', kind: 'json' },
 ];
 
 export class ConfigError extends Error {
@@ -162,7 +172,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const twice = values.find((value, index) => values.indexOf(value) !== index);
     if (twice) throw new ConfigError(`ASSENT_UPSTREAM_PROVIDERS (upstreamProviders): ${what} ${twice} is used by two providers`);
   }
+  checkClients(config.clients ?? []);
   return { ...config, dataDir: path.resolve(config.dataDir), fhirBaseUrls: config.fhirBaseUrls.map(normalizeFhirBase) };
+}
+
+/** Each operator client's metadata (all but its credentials) against the client metadata schema, no unknown member allowed; client_ids unique. */
+function checkClients(clients: OperatorClientConfig[]) {
+  const validate = metadataValidator();
+  const problems = clients.flatMap(({ client_id: _id, client_secret: _secret, ...metadata }, index) =>
+    validate(metadata) ? [] : (validate.errors ?? []).map((e) => {
+      const member = (e.params as { additionalProperty?: string }).additionalProperty;
+      const where = `clients/${index}${e.instancePath}${member ? `/${member}` : ''}`;
+      return `ASSENT_CLIENTS (${where}): ${member ? 'unknown client metadata member' : problem(e)}`;
+    }),
+  );
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  const ids = clients.map((client) => client.client_id);
+  const twice = ids.find((id, index) => ids.indexOf(id) !== index);
+  if (twice) throw new ConfigError(`ASSENT_CLIENTS (clients): client_id ${twice} is configured twice`);
 }
 
 /** Environment text as the type the schema expects; other text that does not fit stays text, so the schema names the problem. */
@@ -207,6 +234,17 @@ function validator() {
     compiled = ajv.compile(schema);
   }
   return compiled;
+}
+
+let compiledMetadata: ReturnType<Ajv2020['compile']> | undefined;
+function metadataValidator() {
+  if (!compiledMetadata) {
+    const schema = JSON.parse(readFileSync(path.join(projectRoot, 'schemas/client-metadata.schema.json'), 'utf8'));
+    const ajv = new Ajv2020({ allErrors: true, strict: true });
+    formats.default(ajv);
+    compiledMetadata = ajv.compile(schema);
+  }
+  return compiledMetadata;
 }
 
 /** One line naming each offending key and what it must be: enums list their values, patterns their format in words. */

@@ -7,6 +7,8 @@ export const SCOPE_DESCRIPTIONS: Record<string, string> = {
   uma_protection: 'Register your health records and ask for access decisions on them (resource server)',
   uma_authorization: 'Ask for access to health records shared with you (requesting party client)',
   sharing_rules: 'Read and change who you share your health records with',
+  'smart/launch': 'Start SMART apps for a patient from an EHR (create launch contexts; operator-configured EHRs only)',
+  access_evaluation: 'Ask for access decisions on patients\' records (policy enforcement points; operator-configured only)',
 };
 
 export const KNOWN_SCOPES = Object.keys(SCOPE_DESCRIPTIONS);

@@ -136,6 +136,22 @@ export type AccessOutput =
   /** The account may not choose that patient (pick_patient). */
   | { allow: false; error: 'access_denied'; reason: string };
 
+/** Input of `assent/registration/decision` (schemas/policy/registration.input.schema.json). */
+export interface RegistrationInput {
+  /** registration: RFC 7591/7592 at /register; operator: ASSENT_CLIENTS. */
+  source: 'registration' | 'operator';
+  /** The scopes the client is to be registered with. */
+  scopes: readonly string[];
+  /** The names of the client metadata members present. */
+  members: readonly string[];
+}
+
+/** Output of `assent/registration/decision`: allow is false exactly when something is refused. */
+export interface RegistrationOutput {
+  allow: boolean;
+  refused: { kind: 'scope' | 'member'; name: string; reason: 'operator_only' }[];
+}
+
 /** Every entrypoint of the bundle, by the name used in policies/entrypoints.json. */
 export interface Entrypoints {
   consent: { input: ConsentInput; output: ConsentOutput };
@@ -143,6 +159,7 @@ export interface Entrypoints {
   claims: { input: ClaimsInput; output: ClaimsOutput };
   exchange: { input: ExchangeInput; output: ExchangeOutput };
   access: { input: AccessInput; output: AccessOutput };
+  registration: { input: RegistrationInput; output: RegistrationOutput };
 }
 
 export type EntrypointName = keyof Entrypoints;
@@ -151,7 +168,7 @@ export type EntrypointOutput<E extends EntrypointName> = Entrypoints[E]['output'
 /** Entrypoint name → Rego path (e.g. `assent/consent/decision`), as the wasm module exports it. */
 export type EntrypointPaths = Readonly<Record<EntrypointName, string>>;
 
-const names: Record<EntrypointName, true> = { consent: true, introspection: true, claims: true, exchange: true, access: true };
+const names: Record<EntrypointName, true> = { consent: true, introspection: true, claims: true, exchange: true, access: true, registration: true };
 export const entrypointNames = Object.keys(names) as EntrypointName[];
 
 /** Reads policies/entrypoints.json, requiring exactly the entrypoints this file types. */

@@ -224,6 +224,47 @@ describe.each(storeBackends)('dynamic client registration on the $name store', (
     });
   });
 
+  describe('privileged scopes and members (the registration policy)', () => {
+    const backend = { grant_types: ['client_credentials'] };
+    test.each([
+      ['smart/launch', { ...backend, scope: 'smart/launch' }, /only the operator can configure scope smart\/launch$/],
+      ['access_evaluation', { ...backend, scope: 'uma_protection access_evaluation' }, /only the operator can configure scope access_evaluation$/],
+      ['a system/ scope', { ...backend, scope: 'system/Patient.rs' }, /only the operator can configure scope system\/Patient\.rs$/],
+      ['fhir_base_urls', { ...backend, scope: 'uma_protection', fhir_base_urls: ['https://fhir.example.org/r4'] }, /only the operator can configure fhir_base_urls$/],
+      ['all of them', { ...backend, scope: 'smart/launch access_evaluation', fhir_base_urls: ['https://fhir.example.org/r4'] }, /scope access_evaluation, scope smart\/launch, fhir_base_urls$/],
+    ])('%s is refused as invalid_client_metadata, recorded, and nothing is written', async (_name, metadata, description) => {
+      const before = (await clientDocuments()).length;
+      await expectError(await register(metadata), 400, 'invalid_client_metadata', description);
+      expect((await clientDocuments()).length).toBe(before);
+      const [last] = (await storedDecisions({ store: server.services.store, dataDir: server.services.config.dataDir }, 'registration')).slice(-1);
+      expect(last).toMatchObject({ input: { source: 'registration', scopes: metadata.scope.split(' ') }, result: { allow: false } });
+    });
+
+    test('an update cannot add them either', async () => {
+      const { client_id: clientId, registration_access_token: token } = await (await register({ ...backend, scope: 'uma_protection' })).json();
+      const update = (extra: object) => request('PUT', `/register/${clientId}`, { token, json: { ...backend, client_id: clientId, ...extra } });
+      await expectError(await update({ scope: 'smart/launch' }), 400, 'invalid_client_metadata', /smart\/launch/);
+      await expectError(await update({ fhir_base_urls: ['https://fhir.example.org/r4'] }), 400, 'invalid_client_metadata', /fhir_base_urls/);
+      expect((await server.services.clients.byId(clientId))?.metadata).toMatchObject({ scope: 'uma_protection' });
+      expect((await server.services.clients.byId(clientId))?.metadata).not.toHaveProperty('fhir_base_urls');
+    });
+
+    test('a client_credentials-only client registered without scope gets a token without scope', async () => {
+      const { client_id: clientId, client_secret: secret } = await (await register(backend)).json();
+      const response = await fetch(`${server.url}/token`, {
+        method: 'POST',
+        headers: { Authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+      expect(response.status).toBe(200);
+      const body = await response.json();
+      expect(body).toMatchObject({ token_type: 'Bearer' });
+      expect(body).not.toHaveProperty('scope');
+      const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url').toString());
+      expect(claims.scope ?? '').toBe('');
+    });
+  });
+
   describe('bad input', () => {
     test('malformed, oversized, mistyped or non-JSON bodies are 4xx protocol errors and write nothing', async () => {
       const before = (await clientDocuments()).length;

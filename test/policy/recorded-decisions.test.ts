@@ -15,7 +15,7 @@ import { policySchemas, violations, type EntrypointSchemas } from './policy-sche
 
 /**
  * The TypeScript input builders held to schemas/policy/: a real server makes one decision of
- * every entrypoint through its endpoints (consent, introspection, access, claims, exchange), and
+ * every entrypoint through its endpoints (consent, introspection, access, claims, exchange, registration), and
  * every recorded input and result must be valid. Read from the decision log rather than by calling
  * the builders, so the check holds wherever a builder lives.
  */
@@ -116,5 +116,9 @@ async function run(server: TestServer, upstream: Awaited<ReturnType<typeof upstr
   const idToken = await upstream.idToken({ sub: 'dr-1', email: 'dr@clinic.example', email_verified: true });
   await postForm(url, '/token', { grant_type: UMA_TICKET_GRANT, ticket: ticket.ticket, claim_token: idToken, claim_token_format: ID_TOKEN_FORMAT }, { Authorization: app });
   await postForm(url, '/token', { grant_type: TOKEN_EXCHANGE_GRANT, subject_token: idToken, subject_token_type: ID_TOKEN_TYPE, scope: 'uma_authorization' }, { Authorization: app });
+  // registration: one client registered at /register, one refused a privileged scope.
+  for (const scope of ['uma_protection', 'smart/launch']) {
+    await fetch(`${url}/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ grant_types: ['client_credentials'], scope }) });
+  }
   return storedDecisions({ store: services.store, dataDir: services.config.dataDir });
 }

@@ -1,6 +1,8 @@
 import type { AccessTokenClaims } from '../../server/oauth/token-service.js';
 import { bearerAccessInput, linkAccessInput } from '../../server/http/access-input.js';
+import { registrationInput } from '../../server/oauth/clients/registration.js';
 import { pickPatientInput } from '../../server/smart/patient-pick.js';
+import type { ClientMetadata } from '../../server/store/repositories/clients.js';
 import type { AccountDocument } from '../../server/store/repositories/accounts.js';
 import { PolicyEngine } from '../../server/policy/engine.js';
 import { entrypointNames, type BearerApi, type EntrypointName } from '../../server/policy/entrypoints.js';
@@ -109,5 +111,37 @@ describe('access schemas, with the inputs the bearer gate and the link rule buil
     expect(schemas.access.output({ allow: true, reason: 'ok', required_scope: 'openid' })).toBe(false);
     expect(schemas.access.output({ allow: false, error: 'insufficient_scope', reason: 'no' })).toBe(false);
     expect(schemas.access.output({ allow: false, reason: 'no' })).toBe(false);
+  });
+});
+
+describe('registration schemas, with the input the registration service builds', () => {
+  const metadata = (extra: Partial<ClientMetadata>): ClientMetadata => ({ redirect_uris: [], grant_types: ['client_credentials'], response_types: [], token_endpoint_auth_method: 'client_secret_basic', scope: '', ...extra });
+  it.each([
+    ['an open registration without scope', 'registration', metadata({}), true],
+    ['an open registration with user scopes', 'registration', metadata({ scope: 'openid openid uma_protection' }), true],
+    ['an open registration asking for smart/launch', 'registration', metadata({ scope: 'smart/launch' }), false],
+    ['an open registration with fhir_base_urls', 'registration', metadata({ fhir_base_urls: ['https://fhir.example.org'] }), false],
+    ['an operator client with both', 'operator', metadata({ scope: 'smart/launch access_evaluation system/*.rs', fhir_base_urls: ['https://fhir.example.org'] }), true],
+  ] as const)('%s: a valid input, and a valid output', (_name, source, client, allowed) => {
+    const input = registrationInput(source, client);
+    expect(violations(schemas.registration.input, input)).toEqual([]);
+    const { result } = engine.decide('registration', input);
+    expect(violations(schemas.registration.output, result)).toEqual([]);
+    expect(result.allow).toBe(allowed);
+    expect(result.refused.length === 0).toBe(allowed);
+  });
+
+  it.each([
+    ['an unknown source', { source: 'seed' }],
+    ['a scope with a space', { scopes: ['openid profile'] }],
+    ['a repeated member', { members: ['scope', 'scope'] }],
+    ['an unexpected field', { extra: true }],
+  ])('rejects an input with %s', (_name, change) => {
+    expect(schemas.registration.input({ ...registrationInput('registration', metadata({})), ...change })).toBe(false);
+  });
+
+  it('rejects an output with an unknown kind or reason', () => {
+    expect(schemas.registration.output({ allow: false, refused: [{ kind: 'grant', name: 'x', reason: 'operator_only' }] })).toBe(false);
+    expect(schemas.registration.output({ allow: false, refused: [{ kind: 'scope', name: 'x', reason: 'because' }] })).toBe(false);
   });
 });

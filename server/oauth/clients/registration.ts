@@ -7,6 +7,8 @@ import { projectRoot } from '../../config/config.js';
 import { generateSecret, hashSecret, secretMatches } from '../../crypto/secrets.js';
 import { invalidClientMetadata, invalidRedirectUri, invalidRequest, invalidToken, type ProtocolError } from '../../protocol/errors.js';
 import type { DecisionLog } from '../../policy/decision-log.js';
+import type { RegistrationInput } from '../../policy/entrypoints.js';
+import { normalizeFhirBase } from '../../smart/fhir-base.js';
 import type { ClientDocument, ClientMetadata, Clients } from '../../store/repositories/clients.js';
 import { consentWithoutUserInput } from '../consent.js';
 import { DEFAULT_CLIENT_SCOPES } from '../scopes.js';
@@ -43,7 +45,7 @@ export class ClientRegistration {
 
   async register(body: unknown): Promise<ClientInformation> {
     const clientId = randomBytes(16).toString('base64url');
-    const metadata = await validMetadata(body, this.deps.config, (grantTypes) => this.defaultScopes(clientId, grantTypes));
+    const metadata = await clientMetadata(this.deps, 'registration', clientId, body);
     const secret = usesClientSecret(metadata.token_endpoint_auth_method) ? generateSecret() : undefined;
     const registrationToken = generateSecret();
     const client: ClientDocument = {
@@ -70,7 +72,7 @@ export class ClientRegistration {
     if (bodySecret !== undefined && !(typeof bodySecret === 'string' && client.secretHash && secretMatches(bodySecret, client.secretHash))) {
       throw invalidRequest('client_secret does not match the registered client secret');
     }
-    const metadata = await validMetadata(body, this.deps.config, (grantTypes) => this.defaultScopes(clientId, grantTypes));
+    const metadata = await clientMetadata(this.deps, 'registration', clientId, body);
     if (usesClientSecret(metadata.token_endpoint_auth_method) !== usesClientSecret(client.metadata.token_endpoint_auth_method)) {
       throw invalidClientMetadata('token_endpoint_auth_method cannot change between secret and secretless methods; register a new client instead');
     }
@@ -88,18 +90,6 @@ export class ClientRegistration {
     await this.deps.revokeIssuance(clientId);
     if (!(await this.deps.clients.delete(clientId))) throw registrationTokenRefused();
     await this.deps.revokeIssuance(clientId);
-  }
-
-  /**
-   * The scope registered when the registration names none, by grant type: a client that can act
-   * for a user gets DEFAULT_CLIENT_SCOPES; one that only acts for itself (client_credentials)
-   * gets those of them the `consent` policy grants with no user behind the request — none
-   * today, since they all need a user. The decision is recorded like any other.
-   */
-  private async defaultScopes(clientId: string, grantTypes: readonly string[]): Promise<string[]> {
-    if (grantTypes.some((grant) => grant !== 'client_credentials')) return DEFAULT_CLIENT_SCOPES;
-    const { result } = await this.deps.decisions.decide('consent', consentWithoutUserInput(clientId, DEFAULT_CLIENT_SCOPES, DEFAULT_CLIENT_SCOPES));
-    return result.granted;
   }
 
   /** The same answer whether the client is missing, seeded or the token is wrong (RFC 7592 §2). */
@@ -126,17 +116,51 @@ export class ClientRegistration {
   }
 }
 
+/**
+ * A registration's metadata (RFC 7591 §2) from `source`, checked, with defaults filled, once the
+ * `registration` policy allowed its scopes and members: a refusal is invalid_client_metadata
+ * naming each refused item. The decision is recorded like any other.
+ */
+export async function clientMetadata(deps: { decisions: DecisionLog; config: MetadataConfig }, source: RegistrationInput['source'], clientId: string, body: unknown): Promise<ClientMetadata> {
+  const metadata = await validMetadata(body, deps.config, (grantTypes) => defaultScopes(deps.decisions, clientId, grantTypes));
+  const { result } = await deps.decisions.decide('registration', registrationInput(source, metadata));
+  if (!result.allow) {
+    throw invalidClientMetadata(`only the operator can configure ${result.refused.map((item) => (item.kind === 'scope' ? `scope ${item.name}` : item.name)).join(', ')}`);
+  }
+  return metadata;
+}
+
+/** The `registration` input: where the client comes from, its scopes, and the names of its metadata members. */
+export function registrationInput(source: RegistrationInput['source'], metadata: ClientMetadata): RegistrationInput {
+  return { source, scopes: [...new Set(metadata.scope.split(' ').filter(Boolean))], members: Object.keys(metadata) };
+}
+
+/**
+ * The scope registered when the registration names none, by grant type: a client that can act
+ * for a user gets DEFAULT_CLIENT_SCOPES; one that only acts for itself (client_credentials)
+ * gets those of them the `consent` policy grants with no user behind the request — none
+ * today, since they all need a user. The decision is recorded like any other.
+ */
+async function defaultScopes(decisions: DecisionLog, clientId: string, grantTypes: readonly string[]): Promise<string[]> {
+  if (grantTypes.some((grant) => grant !== 'client_credentials')) return DEFAULT_CLIENT_SCOPES;
+  const { result } = await decisions.decide('consent', consentWithoutUserInput(clientId, DEFAULT_CLIENT_SCOPES, DEFAULT_CLIENT_SCOPES));
+  return result.granted;
+}
+
 /** The one answer to a wrong registration access token, whatever was wrong (RFC 7592 §2). */
 const registrationTokenRefused = () => invalidToken('the registration access token is not valid for this client');
 
 type MetadataInput = Partial<ClientMetadata>;
+
+/** What the metadata checks read of the configuration. */
+type MetadataConfig = Pick<RegistrationDeps['config'], 'allowInsecureRedirects'>;
 
 /**
  * Schema-valid metadata with RFC 7591 §2 defaults filled and the rules that span fields checked.
  * Unknown members are dropped (RFC 7591 §2); null members count as omitted (RFC 7592 §2.2).
  * The default scope is asked for only once everything else is valid.
  */
-async function validMetadata(body: unknown, config: RegistrationDeps['config'], defaultScopes: (grantTypes: readonly string[]) => Promise<string[]>): Promise<ClientMetadata> {
+async function validMetadata(body: unknown, config: MetadataConfig, defaultScopes: (grantTypes: readonly string[]) => Promise<string[]>): Promise<ClientMetadata> {
   if (!isObject(body)) throw invalidClientMetadata('the request body must be a JSON object');
   const input = Object.fromEntries(Object.entries(structuredClone(body)).filter(([, value]) => value !== null));
   const validate = schemaValidator();
@@ -150,13 +174,14 @@ async function validMetadata(body: unknown, config: RegistrationDeps['config'], 
     token_endpoint_auth_method: input.token_endpoint_auth_method ?? 'client_secret_basic',
     application_type: input.application_type ?? 'web',
     scope: input.scope ?? '',
+    ...(input.fhir_base_urls ? { fhir_base_urls: input.fhir_base_urls.map(normalizeFhirBase) } : {}),
   };
   checkConsistency(metadata, config);
   checkRedirectUris(metadata, config);
   return input.scope === undefined ? { ...metadata, scope: (await defaultScopes(grantTypes)).join(' ') } : metadata;
 }
 
-function checkConsistency(metadata: ClientMetadata, config: RegistrationDeps['config']) {
+function checkConsistency(metadata: ClientMetadata, config: MetadataConfig) {
   const usesCode = metadata.grant_types.includes('authorization_code');
   const method = metadata.token_endpoint_auth_method;
   if (usesCode && metadata.redirect_uris.length === 0) throw invalidRedirectUri('redirect_uris is required for the authorization_code grant');
@@ -176,7 +201,7 @@ function checkConsistency(metadata: ClientMetadata, config: RegistrationDeps['co
 
 const REDIRECT_LISTS = ['redirect_uris', 'claims_redirect_uris', 'post_logout_redirect_uris'] as const;
 
-function checkRedirectUris(metadata: ClientMetadata, config: RegistrationDeps['config']) {
+function checkRedirectUris(metadata: ClientMetadata, config: MetadataConfig) {
   const native = metadata.application_type === 'native';
   for (const list of REDIRECT_LISTS) {
     const uris = (metadata[list] ?? []) as string[];

@@ -17,6 +17,8 @@ export interface ClientMetadata {
   token_endpoint_auth_signing_alg?: string;
   /** OpenID Connect Registration §2; unset: see server/oauth/id-token-algorithm.ts. */
   id_token_signed_response_alg?: 'ES256' | 'RS256';
+  /** Assent's member: the FHIR bases (no trailing slash) whose resource server this client is; operator-configured only. */
+  fhir_base_urls?: string[];
   [extension: string]: unknown;
 }
 
@@ -26,7 +28,7 @@ export interface ClientDocument extends StoredDocument {
   metadata: ClientMetadata;
   secretHash?: string;
   registrationTokenHash?: string;
-  source: 'seed' | 'registration';
+  source: 'seed' | 'registration' | 'operator';
   createdAt: Date;
   /** When a client authentication last failed: throttling is checked only within its window (server/oauth/clients/authenticate.ts). */
   authFailedAt?: Date;
@@ -62,6 +64,27 @@ export class Clients {
   /** Replaces a client's metadata, leaving its credentials alone; false when the client is gone. */
   async replaceMetadata(clientId: string, metadata: ClientMetadata): Promise<boolean> {
     return (await this.clients.update({ _id: clientId }, { metadata })) > 0;
+  }
+
+  /**
+   * Writes an operator-configured client over whatever had its client_id (source `operator`, no
+   * registration access token), keeping when it first appeared and its last failed authentication.
+   */
+  async putOperatorClient(clientId: string, metadata: ClientMetadata, secretHash: string | undefined): Promise<void> {
+    const existing = await this.byId(clientId);
+    await this.clients.upsert({
+      _id: clientId,
+      metadata,
+      ...(secretHash ? { secretHash } : {}),
+      source: 'operator',
+      createdAt: existing?.createdAt ?? new Date(),
+      ...(existing?.authFailedAt ? { authFailedAt: existing.authFailedAt } : {}),
+    });
+  }
+
+  /** The client_ids of every operator-configured client stored. */
+  async operatorClientIds(): Promise<string[]> {
+    return (await this.clients.find({ source: 'operator' })).map((client) => client._id);
   }
 
   /** False when there was no such client. */
