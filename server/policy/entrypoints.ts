@@ -36,7 +36,8 @@ export interface ConsentOutput {
 
 /** Input of `assent/introspection/decision` (schemas/policy/introspection.input.schema.json). */
 export interface IntrospectionInput {
-  caller: { client_id: string };
+  /** The authenticated client, with the FHIR bases it serves (its metadata's fhir_base_urls, normalised; empty for none). */
+  caller: { client_id: string; fhir_base_urls: string[] };
   token: { client_id: string; aud: string[]; token_type: 'Bearer' | 'refresh_token' };
 }
 

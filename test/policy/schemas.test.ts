@@ -111,3 +111,23 @@ describe('access schemas, with the inputs the bearer gate and the link rule buil
     expect(schemas.access.output({ allow: false, reason: 'no' })).toBe(false);
   });
 });
+
+describe('introspection schemas', () => {
+  const token = { client_id: 'smart-app', aud: ['https://fhir.example.org/r4'], token_type: 'Bearer' as const };
+  it.each([
+    ['the token’s own client', { client_id: 'smart-app', fhir_base_urls: [] }, true],
+    ['a FHIR server of the token’s base', { client_id: 'fhir-server', fhir_base_urls: ['https://fhir.example.org/r4'] }, true],
+    ['a FHIR server of another base', { client_id: 'fhir-server', fhir_base_urls: ['https://fhir.example.org/r5'] }, false],
+  ])('a caller that is %s: a valid input, and a valid output', (_name, caller, visible) => {
+    const input = { caller, token };
+    expect(violations(schemas.introspection.input, input)).toEqual([]);
+    const { result } = engine.decide('introspection', input);
+    expect(violations(schemas.introspection.output, result)).toEqual([]);
+    expect(result.visible).toBe(visible);
+  });
+
+  it('rejects a caller without its FHIR bases, or with a base that is not a string', () => {
+    expect(schemas.introspection.input({ caller: { client_id: 'fhir-server' }, token })).toBe(false);
+    expect(schemas.introspection.input({ caller: { client_id: 'fhir-server', fhir_base_urls: [1] }, token })).toBe(false);
+  });
+});

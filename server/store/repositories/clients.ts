@@ -15,6 +15,8 @@ export interface ClientMetadata {
   jwks?: JSONWebKeySet;
   jwks_uri?: string;
   token_endpoint_auth_signing_alg?: string;
+  /** A FHIR server's own bases: it may introspect the tokens issued for them (aud). */
+  fhir_base_urls?: string[];
   [extension: string]: unknown;
 }
 
