@@ -122,6 +122,12 @@ export type AccessInput =
       account: { sub: string; fhirUser?: string; patients: string[] };
       /** The patient id chosen (bare id). */
       patient: string;
+    }
+  | {
+      api: 'token_administration';
+      now: string;
+      /** The signed-in account asking to see and revoke every client's grants and tokens, with its roles. */
+      account: { sub: string; roles: string[] };
     };
 
 /** Output of `assent/access/decision` (schemas/policy/access.output.schema.json). */
@@ -134,7 +140,7 @@ export type AccessOutput =
   | { allow: false; error: 'login_required'; reason: string }
   /** An API the policy does not know. */
   | { allow: false; error: 'invalid_request'; reason: string }
-  /** The account may not choose that patient (pick_patient). */
+  /** The account may not choose that patient (pick_patient), or administer tokens (token_administration). */
   | { allow: false; error: 'access_denied'; reason: string };
 
 /** Every entrypoint of the bundle, by the name used in policies/entrypoints.json. */

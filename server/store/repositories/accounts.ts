@@ -15,6 +15,8 @@ export interface AccountDocument extends StoredDocument {
   fhirUser?: string;
   /** A practitioner's patient compartments (bare patient ids); a patient reaches only its own. */
   patients?: string[];
+  /** Operator roles (`admin`: token administration), granted with the accounts CLI. */
+  roles?: string[];
 }
 
 export class Accounts {

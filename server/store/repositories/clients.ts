@@ -59,6 +59,11 @@ export class Clients {
     return this.clients.findOne({ _id: clientId });
   }
 
+  /** Every registered client, by client_id (the token administration page). */
+  all() {
+    return this.clients.find({}, { sort: { _id: 1 } });
+  }
+
   /** Replaces a client's metadata, leaving its credentials alone; false when the client is gone. */
   async replaceMetadata(clientId: string, metadata: ClientMetadata): Promise<boolean> {
     return (await this.clients.update({ _id: clientId }, { metadata })) > 0;
