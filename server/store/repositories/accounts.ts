@@ -15,7 +15,7 @@ export interface AccountDocument extends StoredDocument {
   fhirUser?: string;
   /** A practitioner's patient compartments (bare patient ids); a patient reaches only its own. */
   patients?: string[];
-  /** Operator roles (`admin`: token administration), granted with the accounts CLI. */
+  /** Operator-granted roles, e.g. `admin`. */
   roles?: string[];
 }
 
