@@ -1,5 +1,6 @@
 import type { AccessTokenClaims } from '../../server/oauth/token-service.js';
 import { bearerAccessInput, linkAccessInput } from '../../server/http/access-input.js';
+import { tokenAdministrationInput } from '../../server/oauth/token-administration.js';
 import { pickPatientInput } from '../../server/smart/patient-pick.js';
 import type { AccountDocument } from '../../server/store/repositories/accounts.js';
 import { PolicyEngine } from '../../server/policy/engine.js';
@@ -92,6 +93,22 @@ describe('access schemas, with the inputs the bearer gate and the link rule buil
     const { result } = engine.decide('access', input);
     expect(violations(schemas.access.output, result)).toEqual([]);
     expect(result.allow).toBe(allowed);
+  });
+
+  it.each([
+    ['an admin', account({ roles: ['admin'] }), true],
+    ['an account with other roles', account({ roles: ['auditor'] }), false],
+    ['an account without roles', account({}), false],
+  ])('token administration by %s: a valid input, and a valid output', (_name, who, allowed) => {
+    const input = tokenAdministrationInput(who, now);
+    expect(violations(schemas.access.input, input)).toEqual([]);
+    const { result } = engine.decide('access', input);
+    expect(violations(schemas.access.output, result)).toEqual([]);
+    expect(result.allow).toBe(allowed);
+  });
+
+  it('rejects a token administration input without roles', () => {
+    expect(schemas.access.input({ api: 'token_administration', now: now.toISOString(), account: { sub: 'acct-1' } })).toBe(false);
   });
 
   it.each([
