@@ -5,6 +5,7 @@ import { hashPassword, PASSWORD_MIN_LENGTH, passwordProblem } from '../crypto/pa
 import { generateSecret } from '../crypto/secrets.js';
 import { identitiesOf, upstreamChoices } from '../federation/choices.js';
 import { normalizeEmail } from '../store/repositories/accounts.js';
+import { mayAdministerTokens } from '../oauth/token-administration.js';
 import { describeScope } from '../smart/scope-sentences.js';
 import { Grants } from '../store/repositories/grants.js';
 import type { SessionDocument } from '../store/repositories/sessions.js';
@@ -60,6 +61,7 @@ async function showAccount(ctx: Context, services: Services, session: SessionDoc
     hasPassword: Boolean(account?.passwordHash),
     passwordMinLength: PASSWORD_MIN_LENGTH,
     apps,
+    tokenAdministration: await mayAdministerTokens(services, session.accountId),
     csrf: session.csrf,
     ...notices,
     ...(await identitiesOf(services, session.accountId)),

@@ -47,12 +47,22 @@ export function tokenAdministrationInput(account: AccountDocument, now: Date): A
   return { api: 'token_administration', now: now.toISOString(), account: { sub: account._id, roles: account.roles ?? [] } };
 }
 
+/** The access policy's answer (a recorded decision): may this account administer tokens? */
+async function administrationDecision(deps: Pick<TokenAdministrationDeps, 'decisions' | 'accounts'>, accountId: string) {
+  const account = await deps.accounts.byId(accountId);
+  if (!account) return { allow: false, reason: 'the account is gone' };
+  return (await deps.decisions.decide('access', tokenAdministrationInput(account, new Date()))).result;
+}
+
+/** Whether the account may see the token administration page (the account page links it then). */
+export async function mayAdministerTokens(deps: Pick<TokenAdministrationDeps, 'decisions' | 'accounts'>, accountId: string): Promise<boolean> {
+  return (await administrationDecision(deps, accountId)).allow;
+}
+
 /** Refuses (403 access_denied) unless the access policy lets this account administer tokens. */
 export async function requireTokenAdministrator(deps: Pick<TokenAdministrationDeps, 'decisions' | 'accounts'>, accountId: string): Promise<void> {
-  const account = await deps.accounts.byId(accountId);
-  if (!account) throw accessDenied('token administration needs an account with the admin role');
-  const { result } = await deps.decisions.decide('access', tokenAdministrationInput(account, new Date()));
-  if (!result.allow) throw accessDenied(result.reason);
+  const decision = await administrationDecision(deps, accountId);
+  if (!decision.allow) throw accessDenied(decision.reason);
 }
 
 /** Every client with its grants and live (unrevoked, unexpired, unrotated) tokens. */

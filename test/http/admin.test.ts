@@ -45,6 +45,8 @@ describe.each(storeBackends)('token administration ($name store)', (backend) => 
 
     const alice = new BrowserlessUser(server.url);
     await alice.signIn(DEMO_EMAIL, DEMO_PASSWORD);
+    expect((await alice.get('/account')).html).not.toContain('href="/admin/tokens"');
+    expect((await admin.get('/account')).html).toContain('href="/admin/tokens"');
     const refused = await adminPage(alice);
     expect(refused.status).toBe(403);
     expect(refused.html).not.toContain('/admin/tokens/revoke');
