@@ -157,7 +157,7 @@ async function writeDecisions(dataDir: string) {
   const began = performance.now();
   try {
     const owner = (await (await Accounts.open(store)).byEmail(DEMO_EMAIL))!._id;
-    const introspection = engine.decide('introspection', { caller: { client_id: 'bench' }, token: { client_id: 'bench', aud: ['bench'], token_type: 'Bearer' } }).record;
+    const introspection = engine.decide('introspection', { caller: { client_id: 'bench', fhir_base_urls: [] }, token: { client_id: 'bench', aud: ['bench'], token_type: 'Bearer' } }).record;
     const ownerEvery = Math.floor(DECISIONS / Math.max(OWNER_DECISIONS, 1));
     const start = Date.now() - 300 * 86_400_000;
     const step = (300 * 86_400_000) / DECISIONS;

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { Services } from './http/services.js';
 import { accountRoutes } from './http/account.js';
+import { adminRoutes } from './http/admin.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { federationRoutes } from './http/federation.js';
 import { umaRulesRoutes } from './http/uma-rules.js';
@@ -74,6 +75,7 @@ export function createRouter(services: Services): Router {
   accountRoutes(router, services);
   federationRoutes(router, services);
   dashboardRoutes(router, services);
+  adminRoutes(router, services);
   umaRulesRoutes(router, services);
   router.get('/static/assent.css', (ctx) => {
     ctx.type = 'text/css';

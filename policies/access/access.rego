@@ -17,6 +17,8 @@
 #   - pick_patient: may this signed-in account put this patient in a SMART launch context? A
 #     patient (fhirUser Patient/<id>) reaches only its own compartment; a practitioner
 #     (Practitioner/<id>) the patients listed on its account; anyone else none (access_denied);
+#   - token_administration: may this signed-in account see every client's grants and tokens and
+#     revoke them (the admin page)? Only an account whose roles include admin (access_denied);
 #   - link_identity: the session's sign-in is at most link_reauthentication_seconds old, because a
 #     new way into the account needs a fresh proof of who is asking, not just a session.
 #   A token that is not meant for this server is invalid_token (RFC 6750 §3.1, 401); one that lacks
@@ -128,3 +130,10 @@ reachable_patients contains patient if {
 pick_decision := {"allow": true, "reason": "the patient is in a compartment this account reaches"} if {
 	input.patient in reachable_patients
 } else := {"allow": false, "error": "access_denied", "reason": "this account may not choose that patient"}
+
+# Token administration: the operator's page of every client's grants and tokens.
+decision := admin_decision if input.api == "token_administration"
+
+admin_decision := {"allow": true, "reason": "the account has the admin role"} if {
+	"admin" in input.account.roles
+} else := {"allow": false, "error": "access_denied", "reason": "token administration needs an account with the admin role"}

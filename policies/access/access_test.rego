@@ -152,3 +152,18 @@ test_a_practitioner_may_pick_its_patients_only if {
 test_an_account_without_a_fhir_identity_picks_nobody if {
 	pick({"sub": "x-1", "patients": ["alice"]}, "alice").error == "access_denied"
 }
+
+admin_input(roles) := {"api": "token_administration", "now": "2026-12-02T06:00:00Z", "account": {"sub": "acct-1", "roles": roles}}
+
+test_an_admin_may_administer_tokens if {
+	access.decision.allow with input as admin_input(["admin"])
+}
+
+test_an_admin_among_other_roles_may_administer_tokens if {
+	access.decision.allow with input as admin_input(["auditor", "admin"])
+}
+
+test_an_account_without_the_admin_role_may_not if {
+	access.decision == {"allow": false, "error": "access_denied", "reason": "token administration needs an account with the admin role"} with input as admin_input([])
+	not access.decision.allow with input as admin_input(["Admin", "administrator"])
+}

@@ -5,6 +5,8 @@ import { hashPassword, PASSWORD_MIN_LENGTH, passwordProblem } from '../crypto/pa
 import { generateSecret } from '../crypto/secrets.js';
 import { identitiesOf, upstreamChoices } from '../federation/choices.js';
 import { normalizeEmail } from '../store/repositories/accounts.js';
+import { mayAdministerTokens } from '../oauth/token-administration.js';
+import { describeScope } from '../smart/scope-sentences.js';
 import { Grants } from '../store/repositories/grants.js';
 import type { SessionDocument } from '../store/repositories/sessions.js';
 import { clientNames } from './client-names.js';
@@ -53,12 +55,13 @@ async function showAccount(ctx: Context, services: Services, session: SessionDoc
   const account = await services.accounts.byId(session.accountId);
   const grants = await services.grants.forAccount(session.accountId);
   const names = await clientNames(services.clients, grants.map((g) => g.clientId));
-  const apps = grants.map((g) => ({ clientId: g.clientId, name: names.get(g.clientId), scopes: g.scopes.join(', '), since: g.createdAt.toISOString().slice(0, 10) }));
+  const apps = grants.map((g) => ({ clientId: g.clientId, name: names.get(g.clientId), scopes: g.scopes.map(describeScope).join('; '), since: g.createdAt.toISOString().slice(0, 10) }));
   renderPage(ctx, services.views, 'account', 'Your account', {
     email: account?.email,
     hasPassword: Boolean(account?.passwordHash),
     passwordMinLength: PASSWORD_MIN_LENGTH,
     apps,
+    tokenAdministration: await mayAdministerTokens(services, session.accountId),
     csrf: session.csrf,
     ...notices,
     ...(await identitiesOf(services, session.accountId)),

@@ -36,7 +36,8 @@ export interface ConsentOutput {
 
 /** Input of `assent/introspection/decision` (schemas/policy/introspection.input.schema.json). */
 export interface IntrospectionInput {
-  caller: { client_id: string };
+  /** The authenticated client, with the FHIR bases it serves (its metadata's fhir_base_urls, normalised; empty for none). */
+  caller: { client_id: string; fhir_base_urls: string[] };
   token: { client_id: string; aud: string[]; token_type: 'Bearer' | 'refresh_token' };
 }
 
@@ -121,6 +122,12 @@ export type AccessInput =
       account: { sub: string; fhirUser?: string; patients: string[] };
       /** The patient id chosen (bare id). */
       patient: string;
+    }
+  | {
+      api: 'token_administration';
+      now: string;
+      /** The signed-in account asking to see and revoke every client's grants and tokens, with its roles. */
+      account: { sub: string; roles: string[] };
     };
 
 /** Output of `assent/access/decision` (schemas/policy/access.output.schema.json). */
@@ -133,7 +140,7 @@ export type AccessOutput =
   | { allow: false; error: 'login_required'; reason: string }
   /** An API the policy does not know. */
   | { allow: false; error: 'invalid_request'; reason: string }
-  /** The account may not choose that patient (pick_patient). */
+  /** The account may not choose that patient (pick_patient), or administer tokens (token_administration). */
   | { allow: false; error: 'access_denied'; reason: string };
 
 /** Input of `assent/registration/decision` (schemas/policy/registration.input.schema.json). */

@@ -92,5 +92,7 @@ export const upstreamMisconfigured = (description: string) => new ProtocolError(
 /** The store could not take a write in time. */
 export const serverBusy = () => new ProtocolError(503, 'temporarily_unavailable', 'the server is busy; retry shortly', { 'Retry-After': '1' });
 
+/** A signed-in person asks for what their account may not do (an admin page, for one). */
+export const accessDenied = (description: string) => new ProtocolError(403, 'access_denied', description);
 export const notFound = (description = 'no such resource') => new ProtocolError(404, 'not_found', description);
 export const conflict = (description: string) => new ProtocolError(409, 'conflict', description);

@@ -5,7 +5,7 @@ import Handlebars from 'handlebars';
 
 const VIEWS = path.dirname(fileURLToPath(import.meta.url));
 
-export type PageName = 'login' | 'consent' | 'claims' | 'error' | 'account' | 'logout' | 'message' | 'sharing' | 'sharing-decision' | 'patient-picker';
+export type PageName = 'login' | 'consent' | 'claims' | 'error' | 'account' | 'logout' | 'message' | 'sharing' | 'sharing-decision' | 'patient-picker' | 'admin';
 
 /** Server-rendered pages: every template compiled once at start-up, escaped by default, no scripts. */
 export class Views {

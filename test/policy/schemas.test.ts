@@ -1,6 +1,7 @@
 import type { AccessTokenClaims } from '../../server/oauth/token-service.js';
 import { bearerAccessInput, linkAccessInput } from '../../server/http/access-input.js';
 import { registrationInput } from '../../server/oauth/clients/registration.js';
+import { tokenAdministrationInput } from '../../server/oauth/token-administration.js';
 import { pickPatientInput } from '../../server/smart/patient-pick.js';
 import type { ClientMetadata } from '../../server/store/repositories/clients.js';
 import type { AccountDocument } from '../../server/store/repositories/accounts.js';
@@ -97,6 +98,22 @@ describe('access schemas, with the inputs the bearer gate and the link rule buil
   });
 
   it.each([
+    ['an admin', account({ roles: ['admin'] }), true],
+    ['an account with other roles', account({ roles: ['auditor'] }), false],
+    ['an account without roles', account({}), false],
+  ])('token administration by %s: a valid input, and a valid output', (_name, who, allowed) => {
+    const input = tokenAdministrationInput(who, now);
+    expect(violations(schemas.access.input, input)).toEqual([]);
+    const { result } = engine.decide('access', input);
+    expect(violations(schemas.access.output, result)).toEqual([]);
+    expect(result.allow).toBe(allowed);
+  });
+
+  it('rejects a token administration input without roles', () => {
+    expect(schemas.access.input({ api: 'token_administration', now: now.toISOString(), account: { sub: 'acct-1' } })).toBe(false);
+  });
+
+  it.each([
     ['an unknown API', { api: 'admin' }],
     ['a token without a client', { token: { scope: 'openid', aud: [] } }],
     ['an audience that is a string', { token: { scope: 'openid', client_id: 'app', aud: issuer } }],
@@ -143,5 +160,25 @@ describe('registration schemas, with the input the registration service builds',
   it('rejects an output with an unknown kind or reason', () => {
     expect(schemas.registration.output({ allow: false, refused: [{ kind: 'grant', name: 'x', reason: 'operator_only' }] })).toBe(false);
     expect(schemas.registration.output({ allow: false, refused: [{ kind: 'scope', name: 'x', reason: 'because' }] })).toBe(false);
+  });
+});
+
+describe('introspection schemas', () => {
+  const token = { client_id: 'smart-app', aud: ['https://fhir.example.org/r4'], token_type: 'Bearer' as const };
+  it.each([
+    ['the token’s own client', { client_id: 'smart-app', fhir_base_urls: [] }, true],
+    ['a FHIR server of the token’s base', { client_id: 'fhir-server', fhir_base_urls: ['https://fhir.example.org/r4'] }, true],
+    ['a FHIR server of another base', { client_id: 'fhir-server', fhir_base_urls: ['https://fhir.example.org/r5'] }, false],
+  ])('a caller that is %s: a valid input, and a valid output', (_name, caller, visible) => {
+    const input = { caller, token };
+    expect(violations(schemas.introspection.input, input)).toEqual([]);
+    const { result } = engine.decide('introspection', input);
+    expect(violations(schemas.introspection.output, result)).toEqual([]);
+    expect(result.visible).toBe(visible);
+  });
+
+  it('rejects a caller without its FHIR bases, or with a base that is not a string', () => {
+    expect(schemas.introspection.input({ caller: { client_id: 'fhir-server' }, token })).toBe(false);
+    expect(schemas.introspection.input({ caller: { client_id: 'fhir-server', fhir_base_urls: [1] }, token })).toBe(false);
   });
 });

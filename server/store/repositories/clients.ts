@@ -17,7 +17,7 @@ export interface ClientMetadata {
   token_endpoint_auth_signing_alg?: string;
   /** OpenID Connect Registration §2; unset: see server/oauth/id-token-algorithm.ts. */
   id_token_signed_response_alg?: 'ES256' | 'RS256';
-  /** Assent's member: the FHIR bases (no trailing slash) whose resource server this client is; operator-configured only. */
+  /** Assent's member: the FHIR bases (no trailing slash) whose resource server this client is (it may introspect the tokens issued for them); operator-configured only. */
   fhir_base_urls?: string[];
   [extension: string]: unknown;
 }
@@ -59,6 +59,11 @@ export class Clients {
 
   byId(clientId: string) {
     return this.clients.findOne({ _id: clientId });
+  }
+
+  /** Every registered client, by client_id (the token administration page). */
+  all() {
+    return this.clients.find({}, { sort: { _id: 1 } });
   }
 
   /** Replaces a client's metadata, leaving its credentials alone; false when the client is gone. */

@@ -34,6 +34,11 @@ export class Grants {
     return this.grants.find({ accountId }, { sort: { updatedAt: -1 } });
   }
 
+  /** Every grant of every account to every client (the token administration page). */
+  all() {
+    return this.grants.find({}, { sort: { clientId: 1, updatedAt: -1 } });
+  }
+
   byId(grantId: string) {
     return this.grants.findOne({ _id: grantId });
   }

@@ -112,6 +112,16 @@ export class RefreshTokens {
     return this.tokens.findOne({ _id: hash, clientId, consumedAt: { $exists: true } });
   }
 
+  /** Every token that can still be used, newest first (the token administration page). */
+  live(): Promise<RefreshTokenDocument[]> {
+    return this.tokens.find({ consumedAt: { $exists: false }, revokedAt: { $exists: false } }, { sort: { issuedAt: -1 } });
+  }
+
+  /** Revokes one usable token by its hash; false when there is none. */
+  async revokeOne(hash: string): Promise<boolean> {
+    return (await this.tokens.update({ _id: hash, consumedAt: { $exists: false }, revokedAt: { $exists: false } }, { revokedAt: new Date() })) > 0;
+  }
+
   /** The client's unexpired token, whatever its state (RFC 7009 revocation). */
   ofClient(hash: string, clientId: string): Promise<RefreshTokenDocument | null> {
     return this.tokens.findOne({ _id: hash, clientId });
@@ -134,6 +144,11 @@ export class AccessTokens {
   /** The account's unexpired, unrevoked tokens, newest first. */
   unrevokedOf(accountId: string): Promise<AccessTokenDocument[]> {
     return this.tokens.find({ accountId, revokedAt: { $exists: false } }, { sort: { issuedAt: -1 } });
+  }
+
+  /** Every unexpired, unrevoked token, newest first (the token administration page). */
+  live(): Promise<AccessTokenDocument[]> {
+    return this.tokens.find({ revokedAt: { $exists: false } }, { sort: { issuedAt: -1 } });
   }
 
   async revokeOne(jti: string): Promise<void> {
