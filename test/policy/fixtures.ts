@@ -107,5 +107,5 @@ export const consentCases: { name: string; input: ConsentInput; expected: Consen
 ];
 
 function decisionOf(parts: Partial<ConsentOutput>): ConsentOutput {
-  return { granted: [], ask: [], mandatory: [], denied: [], ...parts };
+  return { granted: [], ask: [], mandatory: [], denied: [], categories: [], ...parts };
 }
