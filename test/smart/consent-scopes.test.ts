@@ -10,7 +10,9 @@ const FHIR_BASE = 'https://fhir.example.org/r4';
 const APP_REDIRECT = 'http://localhost:4301/callback';
 const LAB = 'patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory';
 const VITALS = 'patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|vital-signs';
-const PATIENT = { email: 'fran.scopes@example.org', fhirUser: 'Patient/fran' };
+/** One patient per test that grants, so no test sees another's earlier grant. */
+const PATIENTS = ['fran', 'gus', 'hana', 'ivo'].map((id) => ({ email: `${id}.scopes@example.org`, fhirUser: `Patient/${id}`, name: id }));
+const PATIENT = PATIENTS[0]!;
 const REQUESTED = 'openid fhirUser launch/patient patient/Observation.rs patient/Condition.rs patient/MedicationStatement.c offline_access';
 
 /**
@@ -25,7 +27,8 @@ describe.each(storeBackends)('SMART scopes at consent ($name store)', (backend) 
   beforeAll(async () => {
     server = await startTestServer(backend, { ASSENT_FHIR_BASE_URLS: FHIR_BASE });
     const { accounts, clients } = server.services;
-    await accounts.create({ ...PATIENT, name: 'Fran', emailVerified: true, passwordHash: await hashPassword(DEMO_PASSWORD) });
+    const passwordHash = await hashPassword(DEMO_PASSWORD);
+    for (const patient of PATIENTS) await accounts.create({ ...patient, emailVerified: true, passwordHash });
     const client = (id: string, metadata: Partial<ClientMetadata>, secret?: string) =>
       clients.create({
         _id: id,
@@ -41,7 +44,7 @@ describe.each(storeBackends)('SMART scopes at consent ($name store)', (backend) 
   afterAll(() => server?.stop());
 
   const smart = (scope = REQUESTED) => ({ scope, aud: FHIR_BASE });
-  const signedIn = () => ({ user: new BrowserlessUser(server.url), options: { email: PATIENT.email, password: DEMO_PASSWORD } });
+  const signedIn = (who: number) => ({ user: new BrowserlessUser(server.url), options: { email: PATIENTS[who]!.email, password: DEMO_PASSWORD } });
 
   /** Opens the request and signs in; the consent page it ends on. */
   async function consentPage(user: BrowserlessUser, scope: string): Promise<Page> {
@@ -66,25 +69,25 @@ describe.each(storeBackends)('SMART scopes at consent ($name store)', (backend) 
     const categories = form.inputs.filter((i) => i.name === 'category').map((i) => i.value);
     expect(categories).toContain('patient/Observation.rs laboratory');
     expect(categories).toHaveLength(9);
-    for (const malformed of ['patient/.rs', 'patient/Observation.xyz', 'patient/Genome.rs']) expect(text).toContain(`${malformed}: not a well-formed SMART scope`);
+    for (const malformed of ['patient/.rs', 'patient/Observation.xyz', 'patient/Genome.rs']) expect(text).toContain(`${malformed} : not a well-formed SMART scope`);
   });
 
   it('leaves an unticked scope out of the token', async () => {
-    const { user, options } = signedIn();
+    const { user, options } = signedIn(1);
     const tokens = await app.tokens(user, smart(), { ...options, scopes: ['patient/Observation.rs', 'offline_access'] });
     expect(tokens.scope.split(' ').sort()).toEqual(['fhirUser', 'launch/patient', 'offline_access', 'openid', 'patient/Observation.rs']);
     expect(tokens.refresh_token).toEqual(expect.any(String));
   });
 
   it('narrows Observation to the categories ticked, and offline access is the patient’s choice', async () => {
-    const { user, options } = signedIn();
+    const { user, options } = signedIn(2);
     const tokens = await app.tokens(user, smart(), { ...options, scopes: ['patient/Observation.rs', 'patient/Observation.rs laboratory', 'patient/Observation.rs vital-signs'] });
     expect(tokens.scope.split(' ').sort()).toEqual(['fhirUser', 'launch/patient', 'openid', LAB, VITALS]);
     expect(tokens.refresh_token).toBeUndefined();
   });
 
   it('refuses a request of only malformed scopes with invalid_scope, not a 500', async () => {
-    const { user, options } = signedIn();
+    const { user, options } = signedIn(3);
     const result = await user.authorize(app.prepare(smart('patient/.rs patient/Observation.xyz user/Nope.rs')).url, options);
     expect(result.callback?.searchParams.get('error')).toBe('invalid_scope');
   });
