@@ -79,13 +79,15 @@ narrowed_into[s] := pick.into if {
 	s := pick.scope
 }
 
+kept := (eligible & previously_granted) | ticked
+
 chosen contains s if {
-	some s in ((eligible & previously_granted) | ticked)
+	some s in kept
 	not narrowed_into[s]
 }
 
 chosen contains narrow if {
-	some s in ticked
+	some s in kept
 	some narrow in narrowed_into[s]
 }
 

@@ -196,3 +196,14 @@ test_without_a_user_a_registered_system_scope_is_granted if {
 	}
 	d.granted == ["system/Observation.rs"]
 }
+
+test_a_scope_granted_before_may_be_narrowed_on_reconsent if {
+	d := decide(object.union(smart_base, {
+		"choice": {"scopes": [], "categories": [{"scope": "patient/Observation.rs", "codes": ["vital-signs"]}]},
+		"prior_grants": [{"client_id": "app-1", "scopes": ["patient/Observation.rs"], "granted_at": "2025-01-01T00:00:00Z"}],
+	}))
+	d.chosen == [
+		"fhirUser", "launch/patient", "openid",
+		"patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|vital-signs",
+	]
+}
