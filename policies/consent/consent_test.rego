@@ -21,6 +21,7 @@ test_first_visit_asks_for_everything_allowed if {
 		"ask": ["launch", "openid", "profile"],
 		"mandatory": ["openid"],
 		"denied": [],
+		"categories": [],
 	}
 }
 
@@ -114,26 +115,95 @@ test_duplicates_are_removed_and_arrays_sorted if {
 }
 
 test_nothing_requested_gives_empty_decision if {
-	decide({}) == {"granted": [], "ask": [], "mandatory": [], "denied": []}
+	decide({}) == {"granted": [], "ask": [], "mandatory": [], "denied": [], "categories": []}
 }
 
 test_without_a_user_user_scopes_are_denied_and_the_rest_granted if {
 	d := consent.decision with input as object.remove(
 		object.union(base, {
-			"client": {"client_id": "svc", "allowed_scopes": ["openid", "launch", "offline_access"]},
-			"requested_scopes": ["launch", "openid", "offline_access", "email", "nope"],
+			"client": {"client_id": "svc", "allowed_scopes": ["openid", "patient/Observation.rs", "launch", "offline_access"]},
+			"requested_scopes": ["patient/Observation.rs", "launch", "openid", "offline_access", "email", "nope"],
 		}),
 		["user"],
 	)
 	d == {
-		"granted": ["launch"],
+		"granted": ["patient/Observation.rs"],
 		"ask": [],
 		"mandatory": [],
+		"categories": [],
 		"denied": [
 			{"scope": "email", "reason": "not_allowed_for_client"},
+			{"scope": "launch", "reason": "requires_user"},
 			{"scope": "nope", "reason": "unknown_scope"},
 			{"scope": "offline_access", "reason": "requires_user"},
 			{"scope": "openid", "reason": "requires_user"},
 		],
 	}
+}
+
+# SMART: resource scopes decided by assent.scopes, the choice at consent narrowed into categories.
+obs := {"raw": "patient/Observation.rs", "context": "patient", "resourceType": "Observation", "permissions": "rs", "version": "v2", "params": {}}
+
+smart_base := {
+	"client": {"client_id": "app-1", "allowed_scopes": ["openid", "fhirUser", "launch/patient", "patient/*.rs", "offline_access"]},
+	"user": {"sub": "alice", "fhirUser": "Patient/alice", "patients": []},
+	"requested_scopes": ["openid", "fhirUser", "launch/patient", "patient/Observation.rs", "patient/.rs", "offline_access"],
+	"known_scopes": ["openid", "fhirUser", "launch/patient", "offline_access"],
+	"smart": {
+		"requested": [obs],
+		"registered": [object.union(obs, {"raw": "patient/*.rs", "resourceType": "*"})],
+		"launch": {"patient": "alice"},
+	},
+}
+
+test_smart_scopes_are_asked_with_the_launch_ones_locked if {
+	d := decide(smart_base)
+	d.ask == ["fhirUser", "launch/patient", "offline_access", "openid", "patient/Observation.rs"]
+	d.mandatory == ["fhirUser", "launch/patient", "openid"]
+	d.denied == [{"scope": "patient/.rs", "reason": "malformed_scope"}]
+	d.categories[0].scope == "patient/Observation.rs"
+	not d.chosen
+}
+
+test_the_choice_drops_unticked_scopes_and_narrows_categories if {
+	d := decide(object.union(smart_base, {"choice": {
+		"scopes": ["patient/Observation.rs"],
+		"categories": [{"scope": "patient/Observation.rs", "codes": ["laboratory"]}],
+	}}))
+	d.chosen == [
+		"fhirUser", "launch/patient", "openid",
+		"patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory",
+	]
+}
+
+test_the_choice_keeps_what_was_granted_before if {
+	d := decide(object.union(smart_base, {
+		"choice": {"scopes": [], "categories": []},
+		"prior_grants": [{"client_id": "app-1", "scopes": ["offline_access"], "granted_at": "2025-01-01T00:00:00Z"}],
+	}))
+	d.chosen == ["fhirUser", "launch/patient", "offline_access", "openid"]
+}
+
+test_without_a_user_a_registered_system_scope_is_granted if {
+	sys := object.union(obs, {"raw": "system/Observation.rs", "context": "system"})
+	d := consent.decision with input as {
+		"now": "2025-03-01T12:00:00Z",
+		"client": {"client_id": "svc", "allowed_scopes": ["system/Observation.rs"]},
+		"requested_scopes": ["system/Observation.rs"],
+		"known_scopes": [],
+		"prior_grants": [],
+		"smart": {"requested": [sys], "registered": [sys]},
+	}
+	d.granted == ["system/Observation.rs"]
+}
+
+test_a_scope_granted_before_may_be_narrowed_on_reconsent if {
+	d := decide(object.union(smart_base, {
+		"choice": {"scopes": [], "categories": [{"scope": "patient/Observation.rs", "codes": ["vital-signs"]}]},
+		"prior_grants": [{"client_id": "app-1", "scopes": ["patient/Observation.rs"], "granted_at": "2025-01-01T00:00:00Z"}],
+	}))
+	d.chosen == [
+		"fhirUser", "launch/patient", "openid",
+		"patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|vital-signs",
+	]
 }

@@ -1,7 +1,9 @@
 import { upstreamChoices } from '../federation/choices.js';
 import type { ProviderMetadata } from '../federation/provider-metadata.js';
 import type { AuthorizationOutcome } from '../oauth/authorization-flow.js';
+import type { ConsentDenialReason, ConsentOutput } from '../policy/entrypoints.js';
 import { SCOPE_DESCRIPTIONS } from '../oauth/scopes.js';
+import { OBSERVATION_CATEGORIES, describeScope } from '../smart/scope-sentences.js';
 import type { PageName } from '../views/render.js';
 
 /** A page to render: which template, its title, its data, its status. */
@@ -31,7 +33,7 @@ export function loginPage(upstream: ProviderMetadata, outcome: AuthorizationOutc
 export function consentPage(outcome: AuthorizationOutcome & { kind: 'needs-consent' }): PageModel {
   const { interaction, consent, reconsent } = outcome;
   const shown = reconsent ? [...new Set([...consent.ask, ...consent.granted])].sort() : consent.ask;
-  const describe = (scope: string) => SCOPE_DESCRIPTIONS[scope] ?? scope;
+  const describe = (scope: string) => SCOPE_DESCRIPTIONS[scope] ?? describeScope(scope);
   return {
     page: 'consent',
     title: 'Allow access?',
@@ -40,11 +42,30 @@ export function consentPage(outcome: AuthorizationOutcome & { kind: 'needs-conse
       email: outcome.email,
       action: `/interaction/${interaction.id}/consent`,
       csrf: interaction.csrf,
-      ask: shown.map((name) => ({ name, description: describe(name), mandatory: consent.mandatory.includes(name) })),
+      ask: shown.map((name) => ({ name, description: describe(name), mandatory: consent.mandatory.includes(name), offline: name === 'offline_access', categories: categoriesOf(consent, name) })),
       granted: reconsent ? [] : consent.granted.map((name) => ({ name, description: describe(name) })),
-      denied: consent.denied.map((d) => ({ scope: d.scope, reason: d.reason === 'unknown_scope' ? 'not a scope this server knows' : 'this app is not registered for it' })),
+      denied: consent.denied.map((d) => ({ scope: d.scope, reason: DENIAL_REASONS[d.reason] })),
     },
   };
+}
+
+/** Why a scope is not offered, in words. */
+const DENIAL_REASONS: Record<ConsentDenialReason, string> = {
+  unknown_scope: 'not a scope this server knows',
+  malformed_scope: 'not a well-formed SMART scope',
+  not_allowed_for_client: 'this app is not registered for it',
+  requires_user: 'needs a person signed in',
+  requires_no_user: 'only for a service acting on its own',
+  requires_practitioner: 'only for care providers',
+  no_patient_in_context: 'no patient record was chosen',
+  patient_not_in_compartment: 'not a patient record you may reach',
+  requires_fhir_user: 'your account has no health record identity',
+};
+
+/** The categories a scope may be narrowed to, as checkboxes (`<scope> <code>`), none ticked: no tick keeps the whole scope. */
+function categoriesOf(consent: ConsentOutput, scope: string) {
+  const offered = consent.categories.find((c) => c.scope === scope);
+  return (offered?.codes ?? []).map((code) => ({ value: `${scope} ${code}`, label: OBSERVATION_CATEGORIES[code] ?? code }));
 }
 
 /** The patient picker of a practitioner's standalone launch: the patients they may choose, one to pick. */

@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { Services } from './services.js';
+import type { ConsentChoice } from '../policy/entrypoints.js';
 import { beginAuthorization, expired, showInteraction, submitConsent, submitLogin, submitPatient, type AuthorizationOutcome } from '../oauth/authorization-flow.js';
 import type { InteractionDocument } from '../oauth/interactions.js';
 import { ProtocolError, invalidRequest } from '../protocol/errors.js';
@@ -85,8 +86,21 @@ async function consent(ctx: Context, services: Services): Promise<AuthorizationO
   const found = await interactionOf(services, ctx);
   const form = formOf(ctx);
   checkCsrf(form.csrf, found.csrf);
-  const chosen = ([] as unknown[]).concat(form.scope ?? []).filter((s): s is string => typeof s === 'string');
-  return submitConsent(services, found, stringField(form.decision), chosen);
+  return submitConsent(services, found, stringField(form.decision), consentChoice(form.scope, form.category));
+}
+
+/**
+ * The consent form's ticks: `scope` (each ticked scope) and `category` (`<scope> <code>`, a scope
+ * having no space), as the policy's choice; anything else in them is ignored.
+ */
+function consentChoice(scope: unknown, category: unknown): ConsentChoice {
+  const strings = (value: unknown) => ([] as unknown[]).concat(value ?? []).filter((s): s is string => typeof s === 'string');
+  const codes = new Map<string, string[]>();
+  for (const pair of strings(category)) {
+    const [name, code, ...rest] = pair.split(' ');
+    if (name && code && rest.length === 0) codes.set(name, [...(codes.get(name) ?? []), code]);
+  }
+  return { scopes: strings(scope), categories: [...codes].map(([name, chosen]) => ({ scope: name, codes: chosen })) };
 }
 
 async function pickPatient(ctx: Context, services: Services): Promise<AuthorizationOutcome> {

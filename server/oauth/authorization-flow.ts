@@ -1,4 +1,4 @@
-import type { ConsentOutput } from '../policy/entrypoints.js';
+import type { ConsentChoice, ConsentOutput } from '../policy/entrypoints.js';
 import { invalidRequest } from '../protocol/errors.js';
 import type { Logins } from '../sessions/logins.js';
 import type { Accounts } from '../store/repositories/accounts.js';
@@ -81,7 +81,7 @@ export async function showInteraction(deps: AuthorizationFlowDeps, interaction: 
   const account = await deps.accounts.byId(interaction.login.accountId);
   const step = await patientStep(deps, interaction.request, interaction.login);
   if ('offer' in step) return { kind: 'needs-patient', interaction: view, email: account?.email, patients: await patientOptions(deps.accounts, step.offer) };
-  const consent = await decideConsent(deps, client, interaction.login.accountId, interaction.request.scopes);
+  const consent = await decideConsent(deps, client, interaction.login.accountId, interaction.request);
   return { kind: 'needs-consent', interaction: view, email: account?.email, consent, reconsent: interaction.request.prompt.includes('consent') };
 }
 
@@ -113,16 +113,15 @@ export async function continueAfterUpstreamLogin(deps: AuthorizationFlowDeps, in
 }
 
 /** POST /interaction/:id/consent. */
-export async function submitConsent(deps: AuthorizationFlowDeps, interaction: InteractionDocument, decision: string | undefined, chosen: string[]): Promise<AuthorizationOutcome> {
+export async function submitConsent(deps: AuthorizationFlowDeps, interaction: InteractionDocument, decision: string | undefined, choice: ConsentChoice): Promise<AuthorizationOutcome> {
   const { request, login } = interaction;
   if (!login) throw invalidRequest('sign in first');
   const client = await requireClient(deps, request.clientId);
   const { interaction: finished, cookie } = await deps.interactions.finish(interaction._id);
   if (!finished) throw expired();
   if (decision !== 'allow') return { ...errorRedirect(deps.config.issuer, request, 'access_denied', 'the user denied the request'), cookies: [cookie] };
-  const consent = await decideConsent(deps, client, login.accountId, request.scopes);
-  const approved = consent.ask.filter((scope) => chosen.includes(scope) || consent.mandatory.includes(scope));
-  return { ...(await codeRedirect(deps, request, login, [...consent.granted, ...approved])), cookies: [cookie] };
+  const consent = await decideConsent(deps, client, login.accountId, request, choice);
+  return { ...(await codeRedirect(deps, request, login, consent.chosen ?? [])), cookies: [cookie] };
 }
 
 /** POST /interaction/:id/patient: the patient a practitioner chose on the picker, if the access policy lets them. */
@@ -147,7 +146,7 @@ async function afterLogin(deps: AuthorizationFlowDeps, asked: AuthorizationReque
   if ('offer' in step) return pickPatientFirst(deps, asked, login, interaction);
   const { request } = step;
   if (interaction && request !== asked) await deps.interactions.recordRequest(interaction._id, request);
-  const consent = await decideConsent(deps, client, login.accountId, request.scopes);
+  const consent = await decideConsent(deps, client, login.accountId, request);
   const mustAsk = consent.ask.length > 0 || request.prompt.includes('consent');
   if (!mustAsk) {
     if (!interaction) return codeRedirect(deps, request, login, consent.granted);

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { SmartScope } from '../smart/scopes.js';
 import type { RequestingParty, SharingRule } from './facts.js';
 import { ENTRYPOINTS_FILE } from './paths.js';
 
@@ -8,12 +9,58 @@ export interface ConsentInput {
   now: string;
   client: { client_id: string; allowed_scopes: readonly string[] };
   /** Absent when the client acts for itself (client_credentials): nothing can be asked then. */
-  user?: { sub: string };
+  user?: { sub: string; fhirUser?: string; patients?: readonly string[] };
   requested_scopes: readonly string[];
-  /** Every scope this server knows. */
+  /** Every scope this server knows (SMART resource scopes are decided from `smart` instead). */
   known_scopes: readonly string[];
   /** All of this user's grants, to any client; the policy picks the requesting client's. */
   prior_grants: readonly PriorGrant[];
+  /** SMART facts; when present the `scopes` policy decides the SMART scopes. */
+  smart?: SmartFacts;
+  /** The patient's choice on the consent page; the output's `chosen` is then what to issue. */
+  choice?: ConsentChoice;
+}
+
+/** The requested and registered resource scopes as parsed (malformed ones left out), and the launch context. */
+export interface SmartFacts {
+  requested: readonly SmartScope[];
+  registered: readonly SmartScope[];
+  launch?: { patient?: string };
+}
+
+export interface ConsentChoice {
+  scopes: readonly string[];
+  /** Observation categories (codes) chosen for a narrowable scope. */
+  categories: readonly { scope: string; codes: readonly string[] }[];
+}
+
+/** Input of `assent/scopes/decision` (schemas/policy/scopes.input.schema.json): the consent input with its SMART facts. */
+export type ScopesInput = ConsentInput & { smart: SmartFacts };
+
+export type ScopesDenialReason =
+  | 'malformed_scope'
+  | 'not_allowed_for_client'
+  | 'requires_user'
+  | 'requires_no_user'
+  | 'requires_practitioner'
+  | 'no_patient_in_context'
+  | 'patient_not_in_compartment'
+  | 'requires_fhir_user';
+
+/** A requested Observation scope the patient may narrow, with the category codes offered. */
+export interface NarrowableScope {
+  scope: string;
+  codes: string[];
+}
+
+/** Output of `assent/scopes/decision` (schemas/policy/scopes.output.schema.json); arrays sorted. */
+export interface ScopesOutput {
+  denied: { scope: string; reason: ScopesDenialReason }[];
+  /** Identity and launch scopes, shown locked. */
+  locked: string[];
+  categories: NarrowableScope[];
+  /** With a choice: each narrowed scope and the category scopes it becomes. */
+  narrowed: { scope: string; into: string[] }[];
 }
 
 export interface PriorGrant {
@@ -22,7 +69,7 @@ export interface PriorGrant {
   granted_at: string;
 }
 
-export type ConsentDenialReason = 'unknown_scope' | 'not_allowed_for_client' | 'requires_user';
+export type ConsentDenialReason = 'unknown_scope' | ScopesDenialReason;
 
 /** Output of `assent/consent/decision` (schemas/policy/consent.output.schema.json); arrays sorted. */
 export interface ConsentOutput {
@@ -32,6 +79,10 @@ export interface ConsentOutput {
   ask: string[];
   mandatory: string[];
   denied: { scope: string; reason: ConsentDenialReason }[];
+  /** SMART Observation scopes the patient may narrow to categories. */
+  categories: NarrowableScope[];
+  /** Only with the input's `choice`: the scopes to issue. */
+  chosen?: string[];
 }
 
 /** Input of `assent/introspection/decision` (schemas/policy/introspection.input.schema.json). */
@@ -167,6 +218,7 @@ export interface Entrypoints {
   exchange: { input: ExchangeInput; output: ExchangeOutput };
   access: { input: AccessInput; output: AccessOutput };
   registration: { input: RegistrationInput; output: RegistrationOutput };
+  scopes: { input: ScopesInput; output: ScopesOutput };
 }
 
 export type EntrypointName = keyof Entrypoints;
@@ -175,7 +227,7 @@ export type EntrypointOutput<E extends EntrypointName> = Entrypoints[E]['output'
 /** Entrypoint name → Rego path (e.g. `assent/consent/decision`), as the wasm module exports it. */
 export type EntrypointPaths = Readonly<Record<EntrypointName, string>>;
 
-const names: Record<EntrypointName, true> = { consent: true, introspection: true, claims: true, exchange: true, access: true, registration: true };
+const names: Record<EntrypointName, true> = { consent: true, introspection: true, claims: true, exchange: true, access: true, registration: true, scopes: true };
 export const entrypointNames = Object.keys(names) as EntrypointName[];
 
 /** Reads policies/entrypoints.json, requiring exactly the entrypoints this file types. */

@@ -97,13 +97,13 @@ describe.each(storeBackends)('authorization flow on the $name store', (backend) 
     const login = { accountId: ownerId, authTime: Math.floor(Date.now() / 1000) };
     expect(await continueAfterUpstreamLogin(server.services, interaction._id, login)).toMatchObject({ kind: 'redirect', signIn: login });
     const waiting = (await server.services.interactions.byId(interaction._id))!;
-    const outcome: AuthorizationOutcome = await submitConsent(server.services, waiting, 'allow', ['email', 'openid']);
+    const outcome: AuthorizationOutcome = await submitConsent(server.services, waiting, 'allow', { scopes: ['email', 'openid'], categories: [] });
     expect(outcome.kind).toBe('redirect');
     const url = new URL((outcome as { url: string }).url);
     expect(`${url.origin}${url.pathname}`).toBe(REDIRECT_URI);
     expect(url.searchParams.get('code')).toEqual(expect.any(String));
     expect(outcome.cookies).toEqual([{ name: `assent_interaction_${interaction._id.slice(0, 16)}`, value: null, path: '/interaction' }]);
-    await expect(submitConsent(server.services, waiting, 'allow', [])).rejects.toMatchObject({ status: 400, code: 'invalid_request' });
+    await expect(submitConsent(server.services, waiting, 'allow', { scopes: [], categories: [] })).rejects.toMatchObject({ status: 400, code: 'invalid_request' });
     await expect(continueAfterUpstreamLogin(server.services, interaction._id, login)).rejects.toMatchObject({ status: 400, code: 'invalid_request' });
   });
 });

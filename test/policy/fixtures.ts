@@ -1,4 +1,5 @@
-import type { ConsentInput, ConsentOutput } from '../../server/policy/entrypoints.js';
+import { smartFacts } from '../../server/oauth/consent.js';
+import type { ConsentInput, ConsentOutput, SmartFacts } from '../../server/policy/entrypoints.js';
 
 export const knownScopes = [
   'openid',
@@ -107,5 +108,40 @@ export const consentCases: { name: string; input: ConsentInput; expected: Consen
 ];
 
 function decisionOf(parts: Partial<ConsentOutput>): ConsentOutput {
-  return { granted: [], ask: [], mandatory: [], denied: [], ...parts };
+  return { granted: [], ask: [], mandatory: [], denied: [], categories: [], ...parts };
 }
+
+/** SMART inputs as decideConsent builds them (parsed scopes, the account's FHIR identity, the patient in context), for the consent and scopes entrypoints. */
+export const smartCases: { name: string; input: ConsentInput & { smart: SmartFacts } }[] = [
+  {
+    name: 'a patient launching an app on her own record, with a malformed and an unknown-type scope',
+    input: {
+      ...base,
+      client: { client_id: 'growth-chart', allowed_scopes: ['openid', 'fhirUser', 'launch/patient', 'patient/*.rs', 'offline_access'] },
+      user: { sub: 'patient-7f3a', fhirUser: 'Patient/alice', patients: [] },
+      requested_scopes: ['openid', 'fhirUser', 'launch/patient', 'patient/Observation.rs', 'patient/Condition.read', 'patient/.rs', 'patient/Genome.rs', 'user/Observation.rs', 'offline_access'],
+      smart: smartFacts(['patient/*.rs'], ['patient/Observation.rs', 'patient/Condition.read', 'patient/.rs', 'patient/Genome.rs', 'user/Observation.rs'], { patient: 'alice' }),
+    },
+  },
+  {
+    name: 'the same patient choosing lab results only and no offline access',
+    input: {
+      ...base,
+      client: { client_id: 'growth-chart', allowed_scopes: ['openid', 'patient/*.rs', 'offline_access'] },
+      user: { sub: 'patient-7f3a', fhirUser: 'Patient/alice', patients: [] },
+      requested_scopes: ['openid', 'patient/Observation.rs', 'offline_access'],
+      smart: smartFacts(['patient/*.rs'], ['patient/Observation.rs'], { patient: 'alice' }),
+      choice: { scopes: ['patient/Observation.rs'], categories: [{ scope: 'patient/Observation.rs', codes: ['laboratory'] }] },
+    },
+  },
+  {
+    name: 'a practitioner with a patient of another compartment in context',
+    input: {
+      ...base,
+      client: { client_id: 'growth-chart', allowed_scopes: ['openid', 'patient/*.rs', 'user/*.rs'] },
+      user: { sub: 'dr-smith', fhirUser: 'Practitioner/smith', patients: ['alice', 'bob'] },
+      requested_scopes: ['openid', 'patient/Observation.rs', 'user/Patient.rs', 'system/Patient.rs'],
+      smart: smartFacts(['patient/*.rs', 'user/*.rs'], ['patient/Observation.rs', 'user/Patient.rs', 'system/Patient.rs'], { patient: 'carol' }),
+    },
+  },
+];

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { generateSecret, hashSecret } from '../../server/crypto/secrets.js';
 import { ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from '../../server/oauth/grants/token-exchange.js';
-import { entrypointNames, type EntrypointName } from '../../server/policy/entrypoints.js';
-import type { DecisionRecord } from '../../server/policy/engine.js';
+import { entrypointNames, type EntrypointInput, type EntrypointName } from '../../server/policy/entrypoints.js';
+import { PolicyEngine, type DecisionRecord } from '../../server/policy/engine.js';
 import { UMA_TICKET_GRANT } from '../../server/uma/grant.js';
 import { ID_TOKEN_FORMAT } from '../../server/uma/requesting-party.js';
 import { storedDecisions } from '../support/decisions.js';
@@ -17,7 +17,9 @@ import { policySchemas, violations, type EntrypointSchemas } from './policy-sche
  * The TypeScript input builders held to schemas/policy/: a real server makes one decision of
  * every entrypoint through its endpoints (consent, introspection, access, claims, exchange, registration), and
  * every recorded input and result must be valid. Read from the decision log rather than by calling
- * the builders, so the check holds wherever a builder lives.
+ * the builders, so the check holds wherever a builder lives. The `scopes` entrypoint is decided
+ * inside `consent` (consent.rego imports it, one recorded decision per step), so its records are
+ * the recorded consent inputs with SMART facts, evaluated by the scopes entrypoint.
  */
 const APP = 'schema-app';
 const UPSTREAM_AUDIENCE = 'schema-app-at-upstream';
@@ -57,7 +59,10 @@ describe('recorded decisions of a real server run against schemas/policy/', () =
         { id: 'idp', type: 'oidc', issuer: upstream.origin, clientId: 'assent-at-upstream', displayName: 'Upstream', allowInsecureRequests: true, claimTokenAudiences: { [UPSTREAM_AUDIENCE]: [APP] } },
       ]),
     });
-    records = await run(server, upstream);
+    const engine = await PolicyEngine.open();
+    const recorded = await run(server, upstream);
+    const scopes = recorded.filter((r) => r.entrypoint === 'consent' && 'smart' in r.input).map((r) => ({ ...r, entrypoint: 'scopes' as const, result: engine.decide('scopes', r.input as EntrypointInput<'scopes'>).result }));
+    records = [...recorded, ...scopes];
   }, 60_000);
 
   afterAll(async () => {

@@ -7,7 +7,7 @@ import type { ClientMetadata } from '../../server/store/repositories/clients.js'
 import type { AccountDocument } from '../../server/store/repositories/accounts.js';
 import { PolicyEngine } from '../../server/policy/engine.js';
 import { entrypointNames, type BearerApi, type EntrypointName } from '../../server/policy/entrypoints.js';
-import { consentCases } from './fixtures.js';
+import { consentCases, smartCases } from './fixtures.js';
 import { policySchemas, violations, type EntrypointSchemas } from './policy-schemas.js';
 
 let engine: PolicyEngine;
@@ -49,6 +49,42 @@ describe('consent schemas', () => {
     const output = { granted: [], ask: ['openid', 'openid'], mandatory: [], denied: [] };
     expect(schemas.consent.output(output)).toBe(false);
     expect(schemas.consent.output({ ...output, ask: [], denied: [{ scope: 'x', reason: 'because' }] })).toBe(false);
+  });
+});
+
+describe('scopes schemas, with the SMART inputs decideConsent builds', () => {
+  describe.each(smartCases)('$name', ({ input }) => {
+    it('is a valid scopes and consent input, with valid outputs of both', () => {
+      expect(violations(schemas.scopes.input, input)).toEqual([]);
+      expect(violations(schemas.scopes.output, engine.decide('scopes', input).result)).toEqual([]);
+      expect(violations(schemas.consent.input, input)).toEqual([]);
+      const { result } = engine.decide('consent', input);
+      expect(violations(schemas.consent.output, result)).toEqual([]);
+      const sorted = [...result.granted, ...result.ask, ...result.denied.map((d) => d.scope)].sort();
+      expect(sorted).toEqual([...new Set(input.requested_scopes)].sort());
+    });
+  });
+
+  it('gives each malformed or misplaced scope its reason, and the chosen categories', () => {
+    const [launch, choice, practitioner] = smartCases.map(({ input }) => engine.decide('consent', input).result);
+    expect(launch!.denied).toEqual([
+      { scope: 'patient/.rs', reason: 'malformed_scope' },
+      { scope: 'patient/Genome.rs', reason: 'malformed_scope' },
+      { scope: 'user/Observation.rs', reason: 'not_allowed_for_client' },
+    ]);
+    expect(launch!.ask).toEqual(['fhirUser', 'launch/patient', 'offline_access', 'openid', 'patient/Condition.read', 'patient/Observation.rs']);
+    expect(choice!.chosen).toEqual(['openid', 'patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory']);
+    expect(practitioner!.denied).toEqual([
+      { scope: 'patient/Observation.rs', reason: 'patient_not_in_compartment' },
+      { scope: 'system/Patient.rs', reason: 'not_allowed_for_client' },
+    ]);
+  });
+
+  it('rejects a parsed scope with permissions out of order and a fhirUser that is not a Patient or Practitioner', () => {
+    const input = smartCases[0]!.input;
+    expect(schemas.scopes.input({ ...input, smart: { ...input.smart, requested: [{ ...input.smart.requested[0]!, permissions: 'sr' }] } })).toBe(false);
+    expect(schemas.scopes.input({ ...input, user: { sub: 'x', fhirUser: 'Device/1' } })).toBe(false);
+    expect(schemas.scopes.input({ ...input, smart: undefined })).toBe(false);
   });
 });
 
