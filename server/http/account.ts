@@ -6,7 +6,7 @@ import { generateSecret } from '../crypto/secrets.js';
 import { identitiesOf, upstreamChoices } from '../federation/choices.js';
 import { normalizeEmail } from '../store/repositories/accounts.js';
 import { mayAdministerTokens } from '../oauth/token-administration.js';
-import { describeScope } from '../smart/scope-sentences.js';
+import { scopeSentence } from '../oauth/scopes.js';
 import { Grants } from '../store/repositories/grants.js';
 import type { SessionDocument } from '../store/repositories/sessions.js';
 import { clientNames } from './client-names.js';
@@ -55,7 +55,7 @@ async function showAccount(ctx: Context, services: Services, session: SessionDoc
   const account = await services.accounts.byId(session.accountId);
   const grants = await services.grants.forAccount(session.accountId);
   const names = await clientNames(services.clients, grants.map((g) => g.clientId));
-  const apps = grants.map((g) => ({ clientId: g.clientId, name: names.get(g.clientId), scopes: g.scopes.map(describeScope).join('; '), since: g.createdAt.toISOString().slice(0, 10) }));
+  const apps = grants.map((g) => ({ clientId: g.clientId, name: names.get(g.clientId), scopes: g.scopes.map(scopeSentence).join('; '), since: g.createdAt.toISOString().slice(0, 10) }));
   renderPage(ctx, services.views, 'account', 'Your account', {
     email: account?.email,
     hasPassword: Boolean(account?.passwordHash),

@@ -2,8 +2,8 @@ import { upstreamChoices } from '../federation/choices.js';
 import type { ProviderMetadata } from '../federation/provider-metadata.js';
 import type { AuthorizationOutcome } from '../oauth/authorization-flow.js';
 import type { ConsentDenialReason, ConsentOutput } from '../policy/entrypoints.js';
-import { SCOPE_DESCRIPTIONS } from '../oauth/scopes.js';
-import { OBSERVATION_CATEGORIES, describeScope } from '../smart/scope-sentences.js';
+import { scopeSentence } from '../oauth/scopes.js';
+import { OBSERVATION_CATEGORIES } from '../smart/scope-sentences.js';
 import type { PageName } from '../views/render.js';
 
 /** A page to render: which template, its title, its data, its status. */
@@ -33,7 +33,6 @@ export function loginPage(upstream: ProviderMetadata, outcome: AuthorizationOutc
 export function consentPage(outcome: AuthorizationOutcome & { kind: 'needs-consent' }): PageModel {
   const { interaction, consent, reconsent } = outcome;
   const shown = reconsent ? [...new Set([...consent.ask, ...consent.granted])].sort() : consent.ask;
-  const describe = (scope: string) => SCOPE_DESCRIPTIONS[scope] ?? describeScope(scope);
   return {
     page: 'consent',
     title: 'Allow access?',
@@ -42,8 +41,8 @@ export function consentPage(outcome: AuthorizationOutcome & { kind: 'needs-conse
       email: outcome.email,
       action: `/interaction/${interaction.id}/consent`,
       csrf: interaction.csrf,
-      ask: shown.map((name) => ({ name, description: describe(name), mandatory: consent.mandatory.includes(name), offline: name === 'offline_access', categories: categoriesOf(consent, name) })),
-      granted: reconsent ? [] : consent.granted.map((name) => ({ name, description: describe(name) })),
+      ask: shown.map((name) => ({ name, description: scopeSentence(name), mandatory: consent.mandatory.includes(name), offline: name === 'offline_access', categories: categoriesOf(consent, name) })),
+      granted: reconsent ? [] : consent.granted.map((name) => ({ name, description: scopeSentence(name) })),
       denied: consent.denied.map((d) => ({ scope: d.scope, reason: DENIAL_REASONS[d.reason] })),
     },
   };

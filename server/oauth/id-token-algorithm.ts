@@ -1,5 +1,5 @@
 import type { SigningAlgorithm } from '../keys/key-ring.js';
-import { isSmartScope } from '../smart/scopes.js';
+import { looksLikeSmartScope } from '../smart/smart-request.js';
 import type { ClientMetadata } from '../store/repositories/clients.js';
 
 /** The algorithms a client may register as `id_token_signed_response_alg` (OpenID Connect Registration §2). */
@@ -11,5 +11,5 @@ export const ID_TOKEN_ALGORITHMS: readonly SigningAlgorithm[] = ['ES256', 'RS256
  */
 export function idTokenAlgorithm(metadata: Pick<ClientMetadata, 'scope' | 'id_token_signed_response_alg'>): SigningAlgorithm {
   if (metadata.id_token_signed_response_alg) return metadata.id_token_signed_response_alg;
-  return metadata.scope.split(' ').some(isSmartScope) ? 'RS256' : 'ES256';
+  return metadata.scope.split(' ').some(looksLikeSmartScope) ? 'RS256' : 'ES256';
 }

@@ -24,3 +24,8 @@ export const KNOWN_SCOPES = Object.keys(SCOPE_DESCRIPTIONS);
 
 /** Scopes a client may ask for when its registration names none. */
 export const DEFAULT_CLIENT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+
+/** The consent page's and the connected apps' sentence for a scope: Assent's own wording, else the SMART scope's. */
+export function scopeSentence(scope: string): string {
+  return SCOPE_DESCRIPTIONS[scope] ?? describeScope(scope);
+}

@@ -144,10 +144,10 @@ describe.each(storeBackends)('token administration ($name store)', (backend) => 
   it('shows the patient her connected apps’ scopes in plain language', async () => {
     const alice = new BrowserlessUser(server.url);
     await app.tokens(alice, { scope: 'openid email offline_access' });
-    expect(textOf((await alice.get('/account')).html)).toContain('Demo patient app can see your email address; keep access while you are away; confirm who you are');
-    // A SMART app's resource scopes, as a grant holds them (which ones may be granted is part SCOPES's).
+    expect(textOf((await alice.get('/account')).html)).toContain('Demo patient app See your email address and whether it is verified; Keep access until you revoke it, even when you are not using the app; Confirm who you are (sign you in)');
+    // A SMART app's resource scopes, as a grant holds them.
     const account = await server.services.accounts.byEmail(DEMO_EMAIL);
     await server.services.grants.remember(account!._id, 'demo-app', ['patient/Observation.rs']);
-    expect(textOf((await alice.get('/account')).html)).toContain('read and search the patient’s Observation records');
+    expect(textOf((await alice.get('/account')).html)).toContain('Read your observations');
   });
 });
