@@ -17,6 +17,8 @@ export interface AccessTokenRequest extends Lineage {
   audience?: string;
   /** Extra claims a profile adds (UMA permissions, SMART context). */
   claims?: Record<string, unknown>;
+  /** A cap below the configured access token lifetime, in seconds (Backend Services: 300). */
+  maxTtl?: number;
 }
 
 export interface IssuedAccessToken {
@@ -55,7 +57,7 @@ export class TokenService {
   async issueAccessToken(request: AccessTokenRequest): Promise<IssuedAccessToken> {
     const jti = randomUUID();
     const now = Math.floor(Date.now() / 1000);
-    const expiresIn = this.config.accessTokenTtl;
+    const expiresIn = Math.min(this.config.accessTokenTtl, request.maxTtl ?? Number.POSITIVE_INFINITY);
     const key = await this.keys.signingKey();
     const token = signCompactJwt(
       { alg: key.alg, kid: key.kid, typ: 'at+jwt' },

@@ -112,6 +112,7 @@ describe.each(storeBackends)('client authentication on the $name store', (backen
     /** Seconds from now. */
     exp?: number;
     jti?: string | null;
+    jku?: string;
   }
 
   async function assertion(clientId: string, options: AssertionOptions = {}) {
@@ -119,7 +120,7 @@ describe.each(storeBackends)('client authentication on the $name store', (backen
     const now = Math.floor(Date.now() / 1000);
     const jti = options.jti === undefined ? randomUUID() : options.jti;
     return new SignJWT(jti === null ? {} : { jti })
-      .setProtectedHeader({ alg: key.alg, kid: key.publicJwk.kid! })
+      .setProtectedHeader({ alg: key.alg, kid: key.publicJwk.kid!, ...(options.jku ? { jku: options.jku } : {}) })
       .setIssuer(options.iss ?? clientId)
       .setSubject(options.sub ?? clientId)
       .setAudience(options.aud ?? `${ISSUER}/token`)
@@ -277,6 +278,10 @@ describe.each(storeBackends)('client authentication on the $name store', (backen
       // sub names the client whose keys are used; a sub that is not the issuing client fails its check.
       await expectRefusal(authenticate(assertionBody(await assertion('jwt-client', { sub: 'pinned-client' }))), 401, 'invalid_client', /iss/);
       await expectRefusal(authenticate(assertionBody(await assertion('jwt-client', { sub: 'nobody' }))), 401, 'invalid_client', /unknown client/);
+    });
+
+    test('a jku header other than the registered jwks_uri is refused', async () => {
+      await expectRefusal(authenticate(assertionBody(await assertion('jwt-client', { jku: 'https://attacker.example/jwks' }))), 401, 'invalid_client', /jku/);
     });
 
     test('jti is required', async () => {

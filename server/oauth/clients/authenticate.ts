@@ -1,4 +1,4 @@
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { secretMatches } from '../../crypto/secrets.js';
 import { clientThrottled, invalidRequest, ProtocolError, unauthenticatedClient } from '../../protocol/errors.js';
 import { readParams } from '../../protocol/params.js';
@@ -216,6 +216,8 @@ async function verifyAssertion(
   fail: (description: string) => ProtocolError,
 ): Promise<void> {
   const pinned = client.metadata.token_endpoint_auth_signing_alg;
+  // SMART Backend Services: a jku header may only point at the keys the client registered.
+  if (jkuOf(assertion) !== undefined && jkuOf(assertion) !== client.metadata.jwks_uri) throw fail('client assertion jku is not the registered jwks_uri');
   let payload;
   try {
     ({ payload } = await jwtVerify(assertion, deps.keySets.forClient(client), {
@@ -238,6 +240,14 @@ async function verifyAssertion(
   if (typeof jti !== 'string' || !jti || jti.length > MAX_JTI_LENGTH) throw fail('client assertion jti must be a short string');
   const expiresAt = new Date((exp + CLOCK_SKEW_SECONDS) * 1000);
   if (!(await deps.clients.useAssertionId(client._id, jti, expiresAt))) throw fail('client assertion jti was already used');
+}
+
+function jkuOf(assertion: string): unknown {
+  try {
+    return decodeProtectedHeader(assertion).jku;
+  } catch {
+    return undefined;
+  }
 }
 
 function assertionProblem(err: unknown): string {

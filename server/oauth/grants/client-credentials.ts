@@ -6,6 +6,9 @@ import { allowedScopes, consentWithoutUserInput } from '../consent.js';
 import type { TokenService } from '../token-service.js';
 import type { GrantHandler } from './types.js';
 
+/** Tokens a client obtains for itself live at most five minutes (SMART Backend Services). */
+export const CLIENT_CREDENTIALS_MAX_TTL_SECONDS = 300;
+
 export interface ClientCredentialsGrantDeps {
   decisions: DecisionLog;
   tokenService: TokenService;
@@ -33,6 +36,7 @@ export const clientCredentialsGrant: GrantHandler<ClientCredentialsGrantDeps> = 
     clientId: client._id,
     subject: client._id,
     scopes: result.granted,
+    maxTtl: CLIENT_CREDENTIALS_MAX_TTL_SECONDS,
     ...(params.resource ? { audience: params.resource } : {}),
   });
   return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, ...(result.granted.length > 0 ? { scope: result.granted.join(' ') } : {}) };
