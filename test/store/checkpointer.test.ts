@@ -16,7 +16,11 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dataDir, { recursive: true, force: true }));
 
-/** How many rows the database file holds without its write-ahead log, i.e. what checkpoints have copied in. */
+/**
+ * How many rows the database file holds without its write-ahead log, i.e. what checkpoints have
+ * copied in. The copy is taken while the worker may be checkpointing, so it can be torn (a
+ * malformed image): that counts as nothing seen yet, and the caller looks again.
+ */
 async function rowsInMainFile(table: string) {
   const copy = path.join(dataDir, 'main-only.sqlite');
   await copyFile(path.join(dataDir, 'db', DATABASE_FILE), copy);
@@ -24,6 +28,9 @@ async function rowsInMainFile(table: string) {
   try {
     const found = db.prepare(`SELECT 1 FROM sqlite_schema WHERE name = ?`).get(table);
     return found ? (db.prepare(`SELECT count(*) AS n FROM "${table}"`).get() as { n: number }).n : 0;
+  } catch (err) {
+    if (err instanceof Database.SqliteError && (err.code.startsWith('SQLITE_CORRUPT') || err.code === 'SQLITE_NOTADB')) return 0;
+    throw err;
   } finally {
     db.close();
     await rm(copy);
