@@ -16,7 +16,8 @@ const FILES: Record<string, { file: string; type: string }> = {
 
 /** The one-page SMART app: its page, its script and fhirclient; `/` and `/app` lead to the page. */
 export function appRouter(): Router {
-  const router = new Router();
+  // strict: /app and /app/ are two routes, so the redirect does not answer the page itself.
+  const router = new Router({ strict: true });
   router.get(['/', '/app'], (ctx) => ctx.redirect('/app/'));
   for (const [route, { file, type }] of Object.entries(FILES)) {
     router.get(route, async (ctx) => {
