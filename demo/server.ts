@@ -8,6 +8,7 @@ import { appRouter } from './app-files.js';
 import { fhirRouter } from './fhir/app.js';
 import { Introspector } from './fhir/introspection.js';
 import { ResourceStore } from './fhir/resources.js';
+import { StartupError } from '../server/startup-error.js';
 
 const DATA_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'data');
 
@@ -22,10 +23,13 @@ export class DemoServer {
     private readonly server: http.Server,
   ) {}
 
+  /** Always on the loopback interface: the demo is for this machine only. */
   static async listen(port: number, host = '127.0.0.1'): Promise<DemoServer> {
     const server = http.createServer();
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'EADDRINUSE' ? new StartupError(`the demo's port ${port} is already in use; set ASSENT_DEMO_PORT, or ASSENT_DEMO=false to go without the demo`) : err),
+      );
       server.listen(port, host, () => resolve());
     });
     return new DemoServer(demoAddress((server.address() as AddressInfo).port), server);

@@ -18,7 +18,7 @@ try {
 const logger = createLogger(config.logLevel);
 try {
   // The demo binds first, so its FHIR base and clients are in the configuration before the services start.
-  const demo = demoWanted(process.env, config) ? await DemoServer.listen(demoPort(process.env, config), config.host ?? '127.0.0.1') : undefined;
+  const demo = demoWanted(process.env, config) ? await DemoServer.listen(demoPort(process.env, config)) : undefined;
   const running = await startServer(demo ? withDemo(config, demo.address) : config, { logger });
   await demo?.serve(running.services.config.issuer);
   const { policy } = running.services;
