@@ -14,4 +14,6 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
+  // The demo SMART app's page script runs in the browser, with fhirclient's FHIR global.
+  { files: ['demo/app/**/*.js'], languageOptions: { globals: { ...globals.browser, FHIR: 'readonly' } } },
 );

@@ -3,6 +3,8 @@ import { createLogger, errorFields } from './logger.js';
 import { startServer } from './runtime.js';
 import { StartupError } from './startup-error.js';
 import type { ReloadOutcome } from './policy/engine.js';
+import { demoPort, demoWanted, withDemo } from '../demo/config.js';
+import { DemoServer } from '../demo/server.js';
 
 let config: Config;
 try {
@@ -15,7 +17,10 @@ try {
 
 const logger = createLogger(config.logLevel);
 try {
-  const running = await startServer(config, { logger });
+  // The demo binds first, so its FHIR base and clients are in the configuration before the services start.
+  const demo = demoWanted(process.env, config) ? await DemoServer.listen(demoPort(process.env, config)) : undefined;
+  const running = await startServer(demo ? withDemo(config, demo.address) : config, { logger });
+  await demo?.serve(running.services.config.issuer);
   const { policy } = running.services;
   const reported = (outcome: ReloadOutcome) => {
     if (!outcome.ok) logger.error('policy bundle reload failed; keeping the current bundle', { digest: outcome.digest, error: outcome.error.message });
@@ -26,7 +31,7 @@ try {
   const shutdown = (signal: string) => {
     logger.info('shutting down', { signal });
     stopWatching();
-    running.close().then(
+    Promise.all([running.close(), demo?.close()]).then(
       () => process.exit(0),
       (err) => {
         logger.error('shutdown failed', errorFields(err));
@@ -40,6 +45,7 @@ try {
   if (running.demoCredentials) {
     process.stdout.write(`${running.demoCredentials.text}  (kept in ${running.demoCredentials.file} until then)\n`);
   }
+  if (demo) process.stdout.write(`Demo FHIR server on ${demo.address.base}, demo SMART app on ${demo.address.appUrl} (ASSENT_DEMO=false turns them off)\n`);
   process.stdout.write(`Assent is listening on ${running.url} (issuer ${running.services.config.issuer})\n`);
 } catch (err) {
   if (err instanceof StartupError) {
