@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Config } from '../server/config/config.js';
+import type { Config, OperatorClientConfig } from '../server/config/config.js';
 
 /** Where the demo is served, and the FHIR server's own client secret (fresh at every start; the operator clients are upserted each start). */
 export interface DemoAddress {
@@ -12,19 +12,6 @@ export interface DemoAddress {
   fhirClientSecret: string;
 }
 
-/** An operator client as `config.clients` holds it (part CLIENTS): RFC 7591 metadata plus client_id and client_secret. */
-export interface OperatorClient {
-  client_id: string;
-  client_secret?: string;
-  client_name: string;
-  token_endpoint_auth_method: string;
-  grant_types: string[];
-  response_types: string[];
-  redirect_uris: string[];
-  scope: string;
-  fhir_base_urls?: string[];
-}
-
 export const FHIR_SERVER_CLIENT = 'demo-fhir-server';
 export const SMART_APP_CLIENT = 'demo-smart-app';
 export const SMART_APP_SCOPE = 'launch/patient openid fhirUser patient/*.rs offline_access';
@@ -35,7 +22,7 @@ export function demoAddress(port: number): DemoAddress {
 }
 
 /** The demo's two operator clients: the FHIR server (introspection, UMA protection) and the public SMART app. */
-export function demoClients(demo: DemoAddress): OperatorClient[] {
+export function demoClients(demo: DemoAddress): OperatorClientConfig[] {
   return [
     {
       client_id: FHIR_SERVER_CLIENT,
@@ -61,7 +48,7 @@ export function demoClients(demo: DemoAddress): OperatorClient[] {
 }
 
 /** The configuration with the demo in it: its FHIR base protected, its clients configured (before the services start). */
-export function withDemo<C extends Config & { clients?: OperatorClient[] }>(config: C, demo: DemoAddress): C {
+export function withDemo(config: Config, demo: DemoAddress): Config {
   const others = (config.clients ?? []).filter((c) => c.client_id !== FHIR_SERVER_CLIENT && c.client_id !== SMART_APP_CLIENT);
   return {
     ...config,

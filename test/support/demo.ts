@@ -1,4 +1,3 @@
-import { hashSecret } from '../../server/crypto/secrets.js';
 import { demoClients } from '../../demo/config.js';
 import { DemoServer } from '../../demo/server.js';
 import { startTestServer, type TestServer } from './server.js';
@@ -14,23 +13,11 @@ export interface DemoWithAssent {
 
 /**
  * The demo FHIR server and the real Assent as `npm start` wires them: the demo bound first, its
- * FHIR base in ASSENT_FHIR_BASE_URLS and its clients in ASSENT_CLIENTS; a client the
- * configuration did not create (before operator clients exist) is created here with the same metadata.
+ * FHIR base in ASSENT_FHIR_BASE_URLS and its clients in ASSENT_CLIENTS (upserted as operator clients).
  */
 export async function startDemoWithAssent(backend: StoreBackend): Promise<DemoWithAssent> {
   const demo = await DemoServer.listen(0);
-  const clients = demoClients(demo.address);
-  const assent = await startTestServer(backend, { ASSENT_FHIR_BASE_URLS: demo.address.base, ASSENT_CLIENTS: JSON.stringify(clients) });
-  for (const { client_id, client_secret, ...metadata } of clients) {
-    if (await assent.services.clients.byId(client_id)) continue;
-    await assent.services.clients.create({
-      _id: client_id,
-      metadata: metadata as typeof metadata & { token_endpoint_auth_method: 'none' | 'client_secret_basic' },
-      ...(client_secret ? { secretHash: hashSecret(client_secret) } : {}),
-      source: 'seed',
-      createdAt: new Date(),
-    });
-  }
+  const assent = await startTestServer(backend, { ASSENT_FHIR_BASE_URLS: demo.address.base, ASSENT_CLIENTS: JSON.stringify(demoClients(demo.address)) });
   await demo.serve(assent.url);
   const base = demo.address.base;
   return {
