@@ -1,10 +1,10 @@
 import { hashPassword } from '../../server/crypto/password.js';
-import { hashSecret } from '../../server/crypto/secrets.js';
 import type { ClientMetadata } from '../../server/store/repositories/clients.js';
 import { BrowserlessUser, consentChoices, formOf, hiddenFields, textOf, type Page } from '../support/browserless-user.js';
 import { basicAuth, postForm, RawClient } from '../support/oauth-flow.js';
 import { DEMO_PASSWORD, startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';
+import { seedClient } from '../support/clients.js';
 
 const FHIR_BASE = 'https://fhir.example.org/r4';
 const APP_REDIRECT = 'http://localhost:4301/callback';
@@ -29,14 +29,7 @@ describe.each(storeBackends)('SMART scopes at consent ($name store)', (backend) 
     const { accounts, clients } = server.services;
     const passwordHash = await hashPassword(DEMO_PASSWORD);
     for (const patient of PATIENTS) await accounts.create({ ...patient, emailVerified: true, passwordHash });
-    const client = (id: string, metadata: Partial<ClientMetadata>, secret?: string) =>
-      clients.create({
-        _id: id,
-        metadata: { redirect_uris: [], grant_types: [], response_types: [], token_endpoint_auth_method: 'none', scope: '', ...metadata },
-        ...(secret ? { secretHash: hashSecret(secret) } : {}),
-        source: 'seed',
-        createdAt: new Date(),
-      });
+    const client = (id: string, metadata: Partial<ClientMetadata>, secret?: string) => seedClient(clients, id, metadata, secret);
     await client('scopes-app', { redirect_uris: [APP_REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid fhirUser launch/patient patient/*.rs patient/MedicationStatement.cud offline_access' });
     await client('backend', { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', scope: 'system/Observation.rs' }, 'backend-secret');
     app = new RawClient(server.url, 'scopes-app', APP_REDIRECT);

@@ -1,10 +1,10 @@
 import { hashPassword } from '../../server/crypto/password.js';
-import { hashSecret } from '../../server/crypto/secrets.js';
 import type { ClientMetadata } from '../../server/store/repositories/clients.js';
 import { BrowserlessUser } from '../support/browserless-user.js';
 import { RawClient } from '../support/oauth-flow.js';
 import { DEMO_PASSWORD, startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';
+import { seedClient } from '../support/clients.js';
 
 const FHIR_BASE = 'https://fhir.example.org/r4';
 const OTHER_BASE = 'https://other.example.org/fhir';
@@ -25,14 +25,7 @@ describe.each(storeBackends)('introspection by a FHIR server ($name store)', (ba
     server = await startTestServer(backend, { ASSENT_FHIR_BASE_URLS: `${FHIR_BASE},${OTHER_BASE}` });
     const { accounts, clients } = server.services;
     await accounts.create({ ...PATIENT, name: 'Frank', emailVerified: true, passwordHash: await hashPassword(DEMO_PASSWORD) });
-    const client = (id: string, metadata: Partial<ClientMetadata>, secret?: string) =>
-      clients.create({
-        _id: id,
-        metadata: { redirect_uris: [], grant_types: [], response_types: [], token_endpoint_auth_method: 'none', scope: '', ...metadata },
-        ...(secret ? { secretHash: hashSecret(secret) } : {}),
-        source: 'seed',
-        createdAt: new Date(),
-      });
+    const client = (id: string, metadata: Partial<ClientMetadata>, secret?: string) => seedClient(clients, id, metadata, secret);
     const resourceServer = { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' as const, scope: 'uma_protection' };
     // Registered with a trailing slash: compared without it.
     await client('fhir-server', { ...resourceServer, fhir_base_urls: [`${FHIR_BASE}/`] }, 'fhir-secret');

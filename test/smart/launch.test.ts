@@ -7,6 +7,7 @@ import { BrowserlessUser, formOf, hiddenFields, textOf, type Page } from '../sup
 import { RawClient } from '../support/oauth-flow.js';
 import { DEMO_PASSWORD, startTestServer, type TestServer } from '../support/server.js';
 import { storeBackends } from '../support/stores.js';
+import { seedClient } from '../support/clients.js';
 
 const FHIR_BASE = 'https://fhir.example.org/r4';
 const APP_REDIRECT = 'http://localhost:4300/callback';
@@ -35,14 +36,7 @@ describe.each(storeBackends)('SMART launch ($name store)', (backend) => {
     const { accounts, clients } = server.services;
     const passwordHash = await hashPassword(DEMO_PASSWORD);
     for (const [name, person] of Object.entries(PEOPLE)) await accounts.create({ ...person, name, emailVerified: true, passwordHash });
-    const client = (id: string, metadata: Partial<ClientMetadata>, secret?: string) =>
-      clients.create({
-        _id: id,
-        metadata: { redirect_uris: [], grant_types: [], response_types: [], token_endpoint_auth_method: 'none', scope: '', ...metadata },
-        ...(secret ? { secretHash: hashSecret(secret) } : {}),
-        source: 'seed',
-        createdAt: new Date(),
-      });
+    const client = (id: string, metadata: Partial<ClientMetadata>, secret?: string) => seedClient(clients, id, metadata, secret);
     await client('ehr', { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', scope: 'smart/launch' }, 'ehr-secret');
     await client('smart-app', { redirect_uris: [APP_REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: APP_SCOPE });
     await client('other-app', { redirect_uris: [APP_REDIRECT], grant_types: ['authorization_code'], response_types: ['code'], scope: APP_SCOPE });
