@@ -227,7 +227,7 @@ describe.each(storeBackends)('SMART launch ($name store)', (backend) => {
       const after = await user.follow(await user.post(form.action, [...hiddenFields(form), ['patient', 'dave']]));
       const result = after.location && after.location.origin !== user.origin ? { callback: after.location } : await user.authorize(after.url, { email: PEOPLE.jones.email });
       const code = result.callback?.searchParams.get('code');
-      expect(code).toBeTruthy();
+      expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
       const response = await app.exchange(code!, prepared.verifier);
       expect(response.body).toMatchObject({ patient: 'dave' });
       expect(decodeJwt(response.body.access_token as string)).toMatchObject({ patient: 'dave', fhirUser: `${FHIR_BASE}/Practitioner/jones` });
